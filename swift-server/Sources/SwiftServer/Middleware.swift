@@ -1,0 +1,74 @@
+import Hummingbird
+import Logging
+
+/// Logs one line per request: method, path, status and duration.
+public struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
+    let logger: Logger
+
+    public init(logger: Logger) {
+        self.logger = logger
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        do {
+            let response = try await next(request, context)
+            log(request, status: response.status, since: start)
+            return response
+        } catch let error as any HTTPResponseError {
+            log(request, status: error.status, since: start)
+            throw error
+        } catch {
+            log(request, status: .internalServerError, since: start)
+            throw error
+        }
+    }
+
+    func log(_ request: Request, status: HTTPResponse.Status, since start: ContinuousClock.Instant) {
+        let elapsed = ContinuousClock.now - start
+        let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+        let millis = "\(micros / 1000).\(String(micros % 1000).leftPadded(to: 3))"
+        logger.info("\(request.method) \(request.uri.path) \(status.code) \(millis)ms")
+    }
+}
+
+/// Turns the router's "no route" into the contract's answers: 405 with an
+/// `Allow` header when the path exists for other methods, 404 otherwise.
+/// Both have a short plain-text body.
+public struct ContractErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    let routes: [String: [HTTPRequest.Method]]
+
+    public init(routes: [String: [HTTPRequest.Method]]) {
+        self.routes = routes
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            if let allowed = routes[normalised(request.uri.path)] {
+                let allow = allowed.map(\.rawValue).joined(separator: ", ")
+                return plain(.methodNotAllowed, "method not allowed\n", extra: [.allow: allow], head: request.method == .head)
+            }
+            return plain(.notFound, "not found\n", head: request.method == .head)
+        }
+    }
+
+    func normalised(_ path: String) -> String {
+        var path = path
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        return path
+    }
+
+    func plain(_ status: HTTPResponse.Status, _ text: String, extra: HTTPFields = [:], head: Bool) -> Response {
+        var headers: HTTPFields = [.contentType: "text/plain; charset=utf-8", .contentLength: String(text.utf8.count)]
+        headers.append(contentsOf: extra)
+        return Response(status: status, headers: headers, body: head ? .init() : .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int, with pad: Character = "0") -> String {
+        count >= width ? self : String(repeating: pad, count: width - count) + self
+    }
+}

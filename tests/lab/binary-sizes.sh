@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Builds the server three ways and compares the binaries:
+#   dynamic        the default: links the Swift runtime as shared libraries
+#   static-stdlib  -static-stdlib: Swift runtime inside, libc still shared
+#   static         -static-executable: no shared libraries at all
+# Prints a Markdown table and writes $RESULTS_DIR/binary-sizes.csv.
+#   tests/lab/binary-sizes.sh PACKAGE_DIR
+set -euo pipefail
+source "$(dirname "$0")/../lib.sh"
+
+package=${1:?usage: binary-sizes.sh PACKAGE_DIR}
+SWIFT=${SWIFT:-swift}
+RESULTS_DIR=${RESULTS_DIR:-results}
+mkdir -p "$RESULTS_DIR"
+csv=$RESULTS_DIR/binary-sizes.csv
+work=$(mktemp -d)
+on_exit rm -rf "$work"
+
+mb() { awk -v b="$1" 'BEGIN { printf "%.1f MB", b / 1000000 }'; }
+
+# variant NAME SCRATCH-PATH [SWIFTC FLAG]
+variants=(
+  "dynamic .build"
+  "static-stdlib .build-static-stdlib -static-stdlib"
+  "static .build-static -static-executable"
+)
+
+echo "variant,bytes,stripped_bytes,shared_libraries,swift_runtime_bytes" >"$csv"
+rows=()
+for entry in "${variants[@]}"; do
+  read -r name scratch flag <<<"$entry"
+  say "building the $name binary (swift build -c release ${flag:+-Xswiftc $flag})"
+  (cd "$package" && "$SWIFT" build -c release --product server --scratch-path "$scratch" ${flag:+-Xswiftc "$flag"} 2>&1 |
+    awk '/^\[[0-9]+\/[0-9]+\]/ { n++; if (n % 100 == 0) { print "  ..." $1; fflush() } next } /error|warning: unable/ { print } /^Build complete/ { print "  " $0 }')
+  bin=$package/$scratch/release/server
+  strip -o "$work/$name" "$bin"
+  bytes=$(stat -c %s "$bin")
+  stripped=$(stat -c %s "$work/$name")
+  # Shared libraries it loads, and how much of that is the Swift runtime.
+  libs=$(ldd "$bin" 2>/dev/null | awk '/=>/ { print $3 }' || true)
+  nlibs=$(grep -c . <<<"$libs" || true)
+  runtime=0
+  for lib in $libs; do
+    case $(basename "$lib") in
+      libswift* | libFoundation* | libdispatch* | libBlocksRuntime* | lib_Foundation* | lib_Testing*)
+        runtime=$((runtime + $(stat -L -c %s "$lib"))) ;;
+    esac
+  done
+  echo "$name,$bytes,$stripped,$nlibs,$runtime" >>"$csv"
+  rows+=("| $name | ${flag:-(none)} | $(mb "$bytes") | $(mb "$stripped") | $nlibs | $( ((runtime > 0)) && mb "$runtime" || echo -) |")
+done
+
+echo
+echo "| binary | swiftc flag | size | stripped | shared libraries | Swift runtime .so it loads |"
+echo "|---|---|---:|---:|---:|---:|"
+printf '%s\n' "${rows[@]}"
+echo
+echo "(written to $csv)"

@@ -1,0 +1,133 @@
+# shellcheck shell=bash
+# Shared helpers for the lab's shell tests. Source it; do not run it.
+#
+# A test file calls `pass`/`fail` (or the assert_* helpers built on them) once
+# per check and `finish` at the end. The runner (tests/run.sh) sets
+# TEST_COUNTS to a file where `finish` appends "passed failed".
+
+TEST_FILE_NAME=${TEST_FILE_NAME:-$(basename "${BASH_SOURCE[1]:-$0}" .sh)}
+TESTS_PASSED=0
+TESTS_FAILED=0
+CLEANUP_ACTIONS=()
+
+if [ -t 1 ]; then
+  C_OK=$'\e[32m' C_BAD=$'\e[31m' C_DIM=$'\e[2m' C_OFF=$'\e[0m'
+else
+  C_OK='' C_BAD='' C_DIM='' C_OFF=''
+fi
+
+# say TEXT: a progress line from the lab (what the learner sees).
+say() { printf '%s==>%s %s\n' "$C_DIM" "$C_OFF" "$*"; }
+
+# die TEXT: one-line error on stderr, exit 1.
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+pass() {
+  TESTS_PASSED=$((TESTS_PASSED + 1))
+  printf '  %sok%s      %s\n' "$C_OK" "$C_OFF" "$1"
+}
+
+# fail DESCRIPTION [DETAIL...]: records a failure; details are indented below.
+fail() {
+  TESTS_FAILED=$((TESTS_FAILED + 1))
+  printf '  %sFAILED%s  %s\n' "$C_BAD" "$C_OFF" "$1"
+  shift
+  local line
+  for line in "$@"; do printf '          %s\n' "$line"; done
+}
+
+# check DESCRIPTION CMD...: passes when CMD exits 0.
+check() {
+  local description=$1; shift
+  local output
+  if output=$("$@" 2>&1); then pass "$description"; else fail "$description" "command: $*" "$output"; fi
+}
+
+# assert_eq DESCRIPTION EXPECTED ACTUAL
+assert_eq() {
+  if [ "$2" == "$3" ]; then pass "$1"; else fail "$1" "expected: $(printf '%q' "$2")" "actual:   $(printf '%q' "$3")"; fi
+}
+
+# assert_match DESCRIPTION EXTENDED-REGEX ACTUAL
+assert_match() {
+  if [[ $3 =~ $2 ]]; then pass "$1"; else fail "$1" "expected to match: $2" "actual: $(printf '%q' "$3")"; fi
+}
+
+# assert_le DESCRIPTION ACTUAL LIMIT (integers)
+assert_le() {
+  if [ "$2" -le "$3" ]; then pass "$1 ($2 <= $3)"; else fail "$1" "$2 is over the limit $3"; fi
+}
+
+# on_exit CMD...: run at exit, last registered first.
+on_exit() {
+  local quoted
+  printf -v quoted '%q ' "$@"
+  CLEANUP_ACTIONS=("$quoted" "${CLEANUP_ACTIONS[@]}")
+}
+
+run_cleanup() {
+  local action
+  for action in "${CLEANUP_ACTIONS[@]}"; do eval "$action" >/dev/null 2>&1 || true; done
+  CLEANUP_ACTIONS=()
+}
+trap run_cleanup EXIT
+
+# finish: report this file's counts and exit non-zero on any failure.
+finish() {
+  run_cleanup
+  if [ -n "${TEST_COUNTS:-}" ]; then
+    printf '%s %s %s\n' "$TESTS_PASSED" "$TESTS_FAILED" "$TEST_FILE_NAME" >>"$TEST_COUNTS"
+  fi
+  printf '  %s: %d passed, %d failed\n' "$TEST_FILE_NAME" "$TESTS_PASSED" "$TESTS_FAILED"
+  [ "$TESTS_FAILED" -eq 0 ]
+}
+
+# now_ms: milliseconds since the epoch.
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# free_port: a TCP port on loopback that nothing listens on right now.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_for_http URL PID [SECONDS]: poll URL until it answers 200, while PID
+# is still alive. Returns 1 if the process died or time ran out.
+wait_for_http() {
+  local url=$1 pid=$2 seconds=${3:-10} deadline
+  deadline=$(($(now_ms) + seconds * 1000))
+  while [ "$(now_ms)" -lt "$deadline" ]; do
+    kill -0 "$pid" 2>/dev/null || return 1
+    curl -fsS -o /dev/null --max-time 1 "$url" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# wait_exit PID SECONDS: wait for PID (a child of this shell) to exit; sets
+# WAIT_STATUS to its exit status and WAIT_MS to how long it took. Returns 1
+# (and kills it) if it is still running after SECONDS.
+# shellcheck disable=SC2034 # WAIT_STATUS and WAIT_MS are read by the caller
+wait_exit() {
+  local pid=$1 seconds=$2 start deadline
+  start=$(now_ms)
+  deadline=$((start + seconds * 1000))
+  while kill -0 "$pid" 2>/dev/null; do
+    if [ "$(now_ms)" -ge "$deadline" ]; then
+      kill -KILL "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+      WAIT_STATUS=timeout WAIT_MS=$((seconds * 1000))
+      return 1
+    fi
+    sleep 0.02
+  done
+  WAIT_STATUS=0
+  wait "$pid" || WAIT_STATUS=$?
+  WAIT_MS=$(($(now_ms) - start))
+}
+
+# show_log NAME FILE: print a log file indented, for a failing test.
+show_log() {
+  printf '          --- %s ---\n' "$1"
+  sed 's/^/          | /' "$2"
+  printf '          --- end of %s ---\n' "$1"
+}

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Runs the lab's tests and ends with one line: "N passed, M failed".
+#
+#   tests/run.sh [--swift PACKAGE_DIR]... [SHELL_TEST_FILE]...
+#
+# Each Swift package runs `swift test` (XCTest); each shell test file runs on
+# its own and reports its counts through tests/lib.sh. Logs go to
+# $RESULTS_DIR/test (default results/test).
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+source tests/lib.sh
+
+SWIFT=${SWIFT:-swift}
+RESULTS_DIR=${RESULTS_DIR:-results}
+LOG_DIR=$RESULTS_DIR/test
+mkdir -p "$LOG_DIR"
+COUNTS=$LOG_DIR/counts
+: >"$COUNTS"
+
+swift_packages=()
+shell_tests=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --swift) swift_packages+=("$2"); shift 2 ;;
+    -*) die "unknown option $1 (usage: tests/run.sh [--swift DIR]... [TEST_FILE]...)" ;;
+    *) shell_tests+=("$1"); shift ;;
+  esac
+done
+
+# build_progress: keep SwiftPM's "[n/total]" lines short: one every 100 steps.
+build_progress() {
+  awk '
+    /^\[[0-9]+\/[0-9]+\]/ { split(substr($1, 2), a, "/"); n = a[1] + 0
+                            if (n - last >= 100) { print "  build step " n "/" a[2] + 0; fflush(); last = n }; next }
+    /^Build complete|^Building for|error:/ { print "  " $0; fflush() }
+    /^Test Case .* (passed|failed)/ { print "  " $0; fflush() }'
+}
+
+run_swift_tests() {
+  local package=$1 name log status executed failures
+  name=$(basename "$package")
+  log=$LOG_DIR/swift-$name.log
+  say "swift test in $package (XCTest; log: $log)"
+  "$SWIFT" test --disable-swift-testing --package-path "$package" 2>&1 | tee "$log" | build_progress
+  status=${PIPESTATUS[0]}
+  # XCTest's last "Executed N tests, with M failures" line is the total.
+  read -r executed failures < <(sed -nE 's/^[[:space:]]*Executed ([0-9]+) tests?, with ([0-9]+) failures?.*/\1 \2/p' "$log" | tail -n 1)
+  if [ -z "${executed:-}" ]; then
+    echo "  swift test in $package ran no tests (exit status $status); last lines of its log:"
+    tail -n 30 "$log" | sed 's/^/  | /'
+    echo "0 1 swift-test-$name" >>"$COUNTS"
+    return
+  fi
+  if [ "$status" -ne 0 ] && [ "$failures" -eq 0 ]; then failures=1; fi
+  echo "$((executed - failures)) $failures xctest-$name" >>"$COUNTS"
+  printf '  xctest-%s: %d passed, %d failed\n' "$name" "$((executed - failures))" "$failures"
+}
+
+run_shell_test() {
+  local file=$1 name before status
+  name=$(basename "$file" .sh)
+  say "$file"
+  before=$(wc -l <"$COUNTS")
+  TEST_COUNTS=$COUNTS TEST_FILE_NAME=$name bash "$file"
+  status=$?
+  if [ "$(wc -l <"$COUNTS")" -eq "$before" ]; then
+    echo "  $name stopped (exit status $status) before it reported its results"
+    echo "0 1 $name" >>"$COUNTS"
+  fi
+}
+
+for package in "${swift_packages[@]}"; do run_swift_tests "$package"; done
+for file in "${shell_tests[@]}"; do run_shell_test "$file"; done
+
+passed=$(awk '{ s += $1 } END { print s + 0 }' "$COUNTS")
+failed=$(awk '{ s += $2 } END { print s + 0 }' "$COUNTS")
+echo
+echo "Results by suite:"
+awk '{ printf "  %-28s %4d passed, %d failed\n", $3, $1, $2 }' "$COUNTS"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

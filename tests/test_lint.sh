@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Lint: every shell script of the lab passes the pinned shellcheck.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+source tests/lib.sh
+
+SHELLCHECK=${SHELLCHECK:-.tools/venv/bin/shellcheck}
+[ -x "$SHELLCHECK" ] || die "no shellcheck at $SHELLCHECK (run: make tools)"
+say "$("$SHELLCHECK" --version | sed -n 's/^version: /shellcheck /p')"
+
+# Every tracked or new (not ignored) shell script, found by name or shebang.
+mapfile -t files < <(git ls-files --cached --others --exclude-standard |
+  while read -r f; do
+    [ -f "$f" ] || continue
+    case $f in
+      *.sh | .ci/run) echo "$f" ;;
+      *.*) ;;
+      *) head -n1 "$f" | grep -qE '^#!.*\b(ba)?sh\b' && echo "$f" ;;
+    esac
+  done | sort -u)
+[ ${#files[@]} -gt 0 ] || fail "found shell scripts to lint"
+
+for f in "${files[@]}"; do
+  if out=$("$SHELLCHECK" --external-sources --source-path=SCRIPTDIR "$f" 2>&1); then
+    pass "shellcheck $f"
+  else
+    fail "shellcheck $f" "$out"
+  fi
+done
+
+finish
