@@ -125,6 +125,20 @@ wait_exit() {
   WAIT_MS=$(($(now_ms) - start))
 }
 
+# swift_progress: filter for `swift build`/`swift test` output. Keeps a long
+# build readable: one line per tenth of SwiftPM's "[n/total]" steps, plus
+# errors, the final "Build complete" and XCTest's per-test verdicts.
+swift_progress() {
+  awk '
+    /^\[[0-9]+\/[0-9]+\]/ {
+      split(substr($1, 2), a, "/"); n = a[1] + 0; total = a[2] + 0
+      tenth = int(n * 10 / total)
+      if (tenth > shown) { printf "  build %3d%% (%d/%d steps)\n", tenth * 10, n, total; fflush(); shown = tenth }
+      next }
+    /^Build complete|^Build of product|^Building for|error:/ { print "  " $0; fflush() }
+    /^Test Case .* (passed|failed)/ { print "  " $0; fflush() }'
+}
+
 # show_log NAME FILE: print a log file indented, for a failing test.
 show_log() {
   printf '          --- %s ---\n' "$1"

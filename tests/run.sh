@@ -27,21 +27,12 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-# build_progress: keep SwiftPM's "[n/total]" lines short: one every 100 steps.
-build_progress() {
-  awk '
-    /^\[[0-9]+\/[0-9]+\]/ { split(substr($1, 2), a, "/"); n = a[1] + 0
-                            if (n - last >= 100) { print "  build step " n "/" a[2] + 0; fflush(); last = n }; next }
-    /^Build complete|^Building for|error:/ { print "  " $0; fflush() }
-    /^Test Case .* (passed|failed)/ { print "  " $0; fflush() }'
-}
-
 run_swift_tests() {
   local package=$1 name log status executed failures
   name=$(basename "$package")
   log=$LOG_DIR/swift-$name.log
   say "swift test in $package (XCTest; log: $log)"
-  "$SWIFT" test --disable-swift-testing --package-path "$package" 2>&1 | tee "$log" | build_progress
+  "$SWIFT" test --disable-swift-testing --package-path "$package" 2>&1 | tee "$log" | swift_progress
   status=${PIPESTATUS[0]}
   # XCTest's last "Executed N tests, with M failures" line is the total.
   read -r executed failures < <(sed -nE 's/^[[:space:]]*Executed ([0-9]+) tests?, with ([0-9]+) failures?.*/\1 \2/p' "$log" | tail -n 1)

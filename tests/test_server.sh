@@ -192,6 +192,7 @@ for signal in TERM INT; do
   kill -"$signal" "$SERVER_PID"
   if wait_exit "$SERVER_PID" 3 && [ "$WAIT_STATUS" -eq 0 ] && [ "$WAIT_MS" -lt 1000 ]; then
     pass "SIG$signal with an idle keep-alive connection: exit 0 in ${WAIT_MS} ms"
+    assert_match "SIG$signal: the last log line says it stopped cleanly" 'stopped cleanly$' "$(tail -n1 "$WORK/sig$signal.out")"
   else
     server_failed "sig$signal" "SIG$signal: exit 0 in under 1000 ms (status $WAIT_STATUS, ${WAIT_MS} ms)"
   fi

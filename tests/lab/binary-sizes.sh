@@ -30,8 +30,7 @@ rows=()
 for entry in "${variants[@]}"; do
   read -r name scratch flag <<<"$entry"
   say "building the $name binary (swift build -c release ${flag:+-Xswiftc $flag})"
-  (cd "$package" && "$SWIFT" build -c release --product server --scratch-path "$scratch" ${flag:+-Xswiftc "$flag"} 2>&1 |
-    awk '/^\[[0-9]+\/[0-9]+\]/ { n++; if (n % 100 == 0) { print "  ..." $1; fflush() } next } /error|warning: unable/ { print } /^Build complete/ { print "  " $0 }')
+  (cd "$package" && "$SWIFT" build -c release --product server --scratch-path "$scratch" ${flag:+-Xswiftc "$flag"} 2>&1 | swift_progress)
   bin=$package/$scratch/release/server
   strip -o "$work/$name" "$bin"
   bytes=$(stat -c %s "$bin")

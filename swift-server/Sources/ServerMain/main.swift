@@ -52,6 +52,7 @@ case []:
     let app = buildApplication(configuration: configuration)
     do {
         try await app.runService()
+        Logger(label: "server").info("stopped cleanly")
     } catch {
         fail(describeServerError(error, configuration: configuration), status: .failure)
     }
