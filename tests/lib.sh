@@ -149,6 +149,43 @@ swift_progress() {
     /^Test Case .* (passed|failed)/ { print "  " $0; fflush() }'
 }
 
+# check_contract URL HOSTNAME LANGUAGE [VERSION]: the HTTP contract
+# (docs/contract.md), one check per promise, against a server at URL.
+# VERSION, when given, must be what /info reports; otherwise any X.Y.
+check_contract() {
+  local base=$1 host=$2 language=$3 version=${4:-} info json version_re allow
+  version_re=${version//./\\.}
+  version_re=${version_re:-[0-9]+\.[0-9]+[^[:space:]]*}
+  assert_eq "GET / greets" "Hello from $language in Docker! Try /info for more details." "$(curl -fsS "$base/")"
+  assert_eq "GET / is text/plain" "text/plain; charset=utf-8" "$(curl -fsS -o /dev/null -w '%{content_type}' "$base/")"
+  info=$(curl -fsS "$base/info")
+  assert_match "GET /info is the lab's block, hostname $host" \
+    "^Server Information:"$'\n'"-------------------"$'\n'"$language Version: $version_re"$'\n'"OS/Arch: linux/$(uname -m)"$'\n'"Hostname: $host\$" "$info"
+  json=$(curl -fsS -H 'Accept: application/json' "$base/info")
+  assert_eq "GET /info as JSON" "$language linux $(uname -m) $host" \
+    "$(jq -r '[.language, .os, .arch, .hostname] | join(" ")' <<<"$json" 2>&1)"
+  assert_eq "GET /info as JSON has the text's version" \
+    "$(sed -n "s/^$language Version: //p" <<<"$info")" "$(jq -r .version <<<"$json" 2>&1)"
+  assert_eq "GET /info JSON content type" "application/json; charset=utf-8" \
+    "$(curl -fsS -o /dev/null -w '%{content_type}' -H 'Accept: application/json' "$base/info")"
+  assert_eq "GET /healthz says ok" "ok" "$(curl -fsS "$base/healthz")"
+  for path in / /info /healthz; do
+    assert_eq "HEAD $path is 200 with no body" "200 0" "$(curl -sS -I -o /dev/null -w '%{http_code} %{size_download}' "$base$path")"
+  done
+  assert_eq "unknown path is 404" "404" "$(curl -sS -o /dev/null -w '%{http_code}' "$base/no/such/page")"
+  assert_eq "POST /info is 405" "405" "$(curl -sS -X POST -o /dev/null -w '%{http_code}' "$base/info")"
+  allow=$(curl -sS -X POST -D - -o /dev/null "$base/info" | tr -d '\r' | sed -n 's/^[Aa]llow: //p')
+  assert_eq "405 says which methods are allowed" "GET, HEAD" "$allow"
+  assert_eq "DELETE / is 405" "405" "$(curl -sS -X DELETE -o /dev/null -w '%{http_code}' "$base/")"
+}
+
+# tsv_rows FILE: the data rows of a tab-separated table (no comments, no
+# blank lines), for `while IFS=$'\t' read -r ...; done < <(tsv_rows FILE)`.
+tsv_rows() { grep -vE '^[[:space:]]*(#|$)' "$1"; }
+
+# mb BYTES: "12.3 MB" (1 MB = 1,000,000 bytes, as `docker images` counts).
+mb() { awk -v b="$1" 'BEGIN { printf "%.1f MB", b / 1000000 }'; }
+
 # --- Docker ---------------------------------------------------------------
 
 # docker_build_kind CLIENT: how CLIENT runs BuildKit builds ("buildx" or
@@ -209,6 +246,34 @@ image_file() {
 
 # image_size IMAGE: the uncompressed size in bytes, as the engine reports it.
 image_size() { "$DOCKER" image inspect --format '{{.Size}}' "$1"; }
+
+# base_build_args: --build-arg NAME=IMAGE for every base `make bases` resolved.
+base_build_args() {
+  jq -r '.bases[] | "--build-arg", "\(.build_arg)=\(.name)"' "${RESULTS_DIR:-results}/bases.json"
+}
+
+# wait_healthy CONTAINER SECONDS: wait for the container's HEALTHCHECK to
+# report healthy. Fails at once if the container stops, or after SECONDS.
+wait_healthy() {
+  local container=$1 seconds=$2 deadline state
+  deadline=$(($(now_ms) + seconds * 1000))
+  while [ "$(now_ms)" -lt "$deadline" ]; do
+    state=$("$DOCKER" inspect --format '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}' "$container" 2>/dev/null) || return 1
+    case $state in
+      "running healthy") return 0 ;;
+      running*) sleep 0.25 ;;
+      *) return 1 ;;
+    esac
+  done
+  return 1
+}
+
+# container_logs CONTAINER: its logs, indented, for a failing test.
+container_logs() {
+  printf '          --- logs of %s ---\n' "$1"
+  "$DOCKER" logs "$1" 2>&1 | tail -n 40 | sed 's/^/          | /'
+  printf '          --- end of logs ---\n'
+}
 
 # show_log NAME FILE: print a log file indented, for a failing test.
 show_log() {

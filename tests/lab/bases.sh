@@ -29,9 +29,8 @@ export DOCKER_BUILDKIT=1
 
 keys=() args=() officials=() locals=() recipes=()
 while IFS=$'\t' read -r key arg official local recipe; do
-  [[ -z $key || $key == \#* ]] && continue
   keys+=("$key") args+=("$arg") officials+=("$official") locals+=("$local") recipes+=("$recipe")
-done <"$BASES_DIR/bases.tsv"
+done < <(tsv_rows "$BASES_DIR/bases.tsv")
 
 if [ "${1:-}" = --remove-local ]; then
   for name in "${locals[@]}"; do
@@ -83,7 +82,7 @@ SLIM_DPKG_OPTIONS=(
 )
 
 slim_recipe() {
-  { echo "$DEBIAN_SUITE minbase"; printf '%s\n' "${SLIM_DPKG_OPTIONS[@]}"; declare -f build_slim; } | sha
+  { echo "$DEBIAN_SUITE minbase"; printf '%s\n' "${SLIM_DPKG_OPTIONS[@]}"; declare -f build_slim; cat "$BASES_DIR"/apt/*; } | sha
 }
 
 build_slim() {
@@ -101,6 +100,7 @@ build_slim() {
   mmdebstrap --variant=minbase --mode=root "${opts[@]}" \
     --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
     --aptopt='APT::Install-Recommends "false"' \
+    --customize-hook="copy-in $(printf '%s ' "$BASES_DIR"/apt/*)/etc/apt/apt.conf.d/" \
     --customize-hook='rm -rf "$1"/var/cache/apt/*.bin "$1"/var/log/apt/* "$1"/var/log/dpkg.log "$1"/var/log/bootstrap.log' \
     "$DEBIAN_SUITE" "$tar" "${mirrors[@]}" 2>&1 | progress
   say "importing it as $name"
@@ -218,7 +218,8 @@ for i in "${!keys[@]}"; do
       Dockerfile.swift) TOOLCHAIN=$(toolchain_root); recipe=$(swift_recipe) ;;
       *) die "unknown recipe ${recipes[$i]} in $BASES_DIR/bases.tsv" ;;
     esac
-    if [ -n "$(image_id "$name")" ] && [ "$(image_label "$name" "$RECIPE_LABEL")" = "$recipe" ]; then
+    old=$(image_id "$name" || true)
+    if [ -n "$old" ] && [ "$(image_label "$name" "$RECIPE_LABEL")" = "$recipe" ]; then
       say "$name is up to date"
     else
       case ${recipes[$i]} in
@@ -226,7 +227,10 @@ for i in "${!keys[@]}"; do
         Dockerfile.distroless:*) build_distroless "$name" "$recipe" "${recipes[$i]#*:}" ;;
         Dockerfile.swift) build_swift "$name" "$recipe" ;;
       esac
-      [ -n "$(image_id "$name")" ] || die "building $name failed"
+      new=$(image_id "$name") || die "building $name failed"
+      # The image it replaces is left without a name: remove it (the Swift
+      # builder is over 4 GB), unless a container or another tag still uses it.
+      if [ -n "$old" ] && [ "$old" != "$new" ]; then "$DOCKER" image rm "$old" >/dev/null 2>&1 || true; fi
     fi
   fi
   [ "${keys[$i]}" = slim ] && SLIM=$name

@@ -16,8 +16,6 @@ csv=$RESULTS_DIR/binary-sizes.csv
 work=$(mktemp -d)
 on_exit rm -rf "$work"
 
-mb() { awk -v b="$1" 'BEGIN { printf "%.1f MB", b / 1000000 }'; }
-
 # variant NAME SCRATCH-PATH [SWIFTC FLAG]
 variants=(
   "dynamic .build"

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# The lab's images (dockerfiles/images.tsv), each run as a container on a
+# random loopback port: the contract, health, a clean stop, non-root,
+# read-only and no capabilities, container-structure-test, and sizes.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+source tests/lib.sh
+
+RESULTS_DIR=${RESULTS_DIR:-results}
+CST=${CST:-.tools/venv/bin/container-structure-test}
+DOCKER=$(docker_client) || die "no Docker client (run: make engine)"
+engine_answers "$DOCKER" || die "no Docker engine answers (run: make engine)"
+[ -x "$CST" ] || die "no container-structure-test at $CST (run: make tools)"
+
+WORK=$(mktemp -d)
+on_exit rm -rf "$WORK"
+
+# run_container NAME IMAGE [DOCKER RUN OPTION...]: start it detached on a
+# random loopback port; sets PORT_OF_CONTAINER.
+run_container() {
+  local name=$1 image=$2
+  shift 2
+  "$DOCKER" rm -f "$name" >/dev/null 2>&1
+  on_exit "$DOCKER" rm -f "$name"
+  "$DOCKER" run -d --name "$name" -p 127.0.0.1::8080 "$@" "$image" >/dev/null || return 1
+  PORT_OF_CONTAINER=$("$DOCKER" port "$name" 8080/tcp | head -n1 | sed 's/.*://')
+}
+
+declare -A size_of
+while IFS=$'\t' read -r image dockerfile type base _ goal zgoal; do
+  say "$image ($type, dockerfiles/$dockerfile)"
+  if [ -z "$("$DOCKER" image ls -q "$image")" ]; then
+    fail "$image is built" "run: make images"
+    continue
+  fi
+  pass "$image is built"
+  container=swiftlab-test-${image#swift-app-}
+
+  # --- Runs, serves the contract, stops cleanly -----------------------------
+  if run_container "$container" "$image" && wait_healthy "$container" 60; then
+    pass "$image: HEALTHCHECK reports healthy"
+    check_contract "http://127.0.0.1:$PORT_OF_CONTAINER" "$("$DOCKER" inspect --format '{{.Config.Hostname}}' "$container")" Swift
+    start=$(now_ms)
+    "$DOCKER" stop "$container" >/dev/null
+    elapsed=$(($(now_ms) - start))
+    assert_le "$image: docker stop returns (ms)" "$elapsed" 1999
+    assert_eq "$image: exit code after docker stop" "0" "$("$DOCKER" inspect --format '{{.State.ExitCode}}' "$container")"
+  else
+    fail "$image: starts and reports healthy within 60 s"
+    container_logs "$container"
+  fi
+
+  # --- How it is built ---------------------------------------------------------
+  user=$("$DOCKER" image inspect --format '{{.Config.User}}' "$image")
+  if [ "$type" = single-stage ]; then
+    skip "$image: runs as non-root" "the single-stage image is the 'before' picture and runs as root"
+  elif [[ -n $user && ! $user =~ ^(0|root)(:|$) ]]; then
+    pass "$image: runs as non-root ($user)"
+  else
+    fail "$image: runs as non-root" "USER is '${user}'"
+  fi
+  entry=$("$DOCKER" image inspect --format '{{json .Config.Entrypoint}} {{json .Config.Cmd}}' "$image")
+  if [[ $entry == *'"/bin/sh","-c"'* ]]; then fail "$image: exec-form ENTRYPOINT/CMD" "$entry"; else pass "$image: exec-form ENTRYPOINT/CMD $entry"; fi
+  assert_match "$image: HEALTHCHECK runs the server's own probe" '"healthcheck"\]$' \
+    "$("$DOCKER" image inspect --format '{{json .Config.Healthcheck.Test}}' "$image")"
+  if [ "$base" = scratch ] || [ "$base" = cc ] || [ "$base" = static ]; then
+    image_files "$image" >"$WORK/files"
+    if grep -qxE '(usr/)?bin/sh' "$WORK/files"; then fail "$image: has no /bin/sh"; else pass "$image: has no /bin/sh"; fi
+  fi
+
+  # --- Hardened run: read-only root, no capabilities ---------------------------------
+  if [ "$type" != single-stage ]; then
+    if run_container "$container-ro" "$image" --read-only --cap-drop ALL --security-opt no-new-privileges &&
+      wait_healthy "$container-ro" 60 &&
+      [ "$(curl -fsS "http://127.0.0.1:$PORT_OF_CONTAINER/healthz")" = ok ]; then
+      pass "$image: serves with --read-only --cap-drop ALL"
+    else
+      fail "$image: serves with --read-only --cap-drop ALL"
+      container_logs "$container-ro"
+    fi
+    "$DOCKER" rm -f "$container-ro" >/dev/null 2>&1
+  fi
+  "$DOCKER" rm -f "$container" >/dev/null 2>&1
+
+  # --- A static glibc binary still resolves names ------------------------------------
+  if [ "$base" = scratch ]; then
+    network=swiftlab-test-net
+    "$DOCKER" network rm "$network" >/dev/null 2>&1
+    "$DOCKER" network create "$network" >/dev/null && on_exit "$DOCKER" network rm "$network"
+    # HOST is the container's own name, which only Docker's DNS server
+    # knows; the server listens on the address it resolves to, which is
+    # where the published port leads.
+    answered=''
+    if run_container "$container-dns" "$image" --network "$network" -e HOST="$container-dns"; then
+      for _ in $(seq 50); do
+        [ "$(curl -fsS --max-time 1 "http://127.0.0.1:$PORT_OF_CONTAINER/healthz" 2>/dev/null)" = ok ] && { answered=yes; break; }
+        sleep 0.2
+      done
+    fi
+    if [ -n "$answered" ]; then
+      pass "$image: resolves a name through Docker's DNS (HOST=$container-dns)"
+    else
+      fail "$image: resolves a name through Docker's DNS (HOST=$container-dns)"
+      container_logs "$container-dns"
+    fi
+    "$DOCKER" rm -f "$container-dns" >/dev/null 2>&1
+  fi
+
+  # --- container-structure-test ------------------------------------------------------
+  config=dockerfiles/structure/$image.yaml
+  if [ -f "$config" ]; then
+    if out=$("$CST" test --image "$image" --config "$config" 2>&1); then
+      pass "$image: container-structure-test ($(grep -oE 'Passes: +[0-9]+' <<<"$out" | tr -s ' '))"
+    else
+      fail "$image: container-structure-test $config" "$(grep -E 'FAIL|Error|expected|Passes|Failures' <<<"$out" | head -n 20)"
+    fi
+  else
+    fail "$image: has a container-structure-test file" "missing $config"
+  fi
+
+  # --- Size goals ------------------------------------------------------------------------
+  size_of[$base]=$(image_size "$image")
+  if [ "$goal" != - ]; then assert_le "$image: size in bytes (goal $goal MB)" "${size_of[$base]}" $((goal * 1000000)); fi
+  if [ "$zgoal" != - ]; then
+    zsize=$("$DOCKER" save "$image" | gzip -c | wc -c)
+    assert_le "$image: compressed size in bytes (goal $zgoal MB)" "$zsize" $((zgoal * 1000000))
+  fi
+done < <(tsv_rows dockerfiles/images.tsv)
+
+# single > multi > distroless > scratch
+if [ -n "${size_of[swift]:-}" ] && [ -n "${size_of[slim]:-}" ] && [ -n "${size_of[cc]:-}" ] && [ -n "${size_of[scratch]:-}" ] &&
+  [ "${size_of[swift]}" -gt "${size_of[slim]}" ] && [ "${size_of[slim]}" -gt "${size_of[cc]}" ] && [ "${size_of[cc]}" -gt "${size_of[scratch]}" ]; then
+  pass "sizes order: single > multi > distroless > scratch"
+else
+  fail "sizes order: single > multi > distroless > scratch" "$(declare -p size_of)"
+fi
+
+finish
