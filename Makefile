@@ -75,8 +75,8 @@ all: engine bases images up smoke sizes down ## The whole lab: engine, bases, th
 check-swift:
 	@command -v $(SWIFT) >/dev/null || { echo "error: no Swift toolchain: '$(SWIFT)' is not on PATH (install Swift 6.1 or later, or set SWIFT=/path/to/swift)" >&2; exit 1; }
 
-host-tools: ## Make sure the host has curl, jq, file and binutils (installs them with apt as root)
-	@bash tests/lab/host-tools.sh curl:curl jq:jq file:file nm:binutils strip:binutils
+host-tools: ## Make sure the host has curl, jq, file, binutils and pigz (installs them with apt as root)
+	@bash tests/lab/host-tools.sh curl:curl jq:jq file:file nm:binutils strip:binutils pigz:pigz
 
 build: $(SERVER_BIN) ## Build the server: fully static release binary (swift-server/.build-static)
 

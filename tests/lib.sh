@@ -186,6 +186,21 @@ tsv_rows() { grep -vE '^[[:space:]]*(#|$)' "$1"; }
 # mb BYTES: "12.3 MB" (1 MB = 1,000,000 bytes, as `docker images` counts).
 mb() { awk -v b="$1" 'BEGIN { printf "%.1f MB", b / 1000000 }'; }
 
+# apt_install PACKAGE...: install Debian packages quietly (root only);
+# on failure, show apt's last lines and stop.
+apt_install() {
+  local log
+  log=$(mktemp)
+  say "installing $* with apt-get"
+  if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"; } >"$log" 2>&1; then
+    tail -n 15 "$log" >&2
+    rm -f "$log"
+    die "apt-get install $* failed"
+  fi
+  rm -f "$log"
+}
+
 # --- Docker ---------------------------------------------------------------
 
 # docker_build_kind CLIENT: how CLIENT runs BuildKit builds ("buildx" or
@@ -246,6 +261,23 @@ image_file() {
 
 # image_size IMAGE: the uncompressed size in bytes, as the engine reports it.
 image_size() { "$DOCKER" image inspect --format '{{.Size}}' "$1"; }
+
+# compressed_size IMAGE: bytes of `docker save IMAGE | gzip -6`, what a
+# registry transfer costs. pigz (gzip on every core) when present. Cached
+# by image ID in $RESULTS_DIR, since compressing a large image takes minutes.
+compressed_size() {
+  local id cache=${RESULTS_DIR:-results}/compressed-sizes.tsv size zip=gzip
+  command -v pigz >/dev/null 2>&1 && zip=pigz
+  id=$("$DOCKER" image inspect --format '{{.Id}}' "$1") || return 1
+  size=$(awk -v id="$id" '$1 == id { print $2 }' "$cache" 2>/dev/null | tail -n1)
+  if [ -z "$size" ]; then
+    say "measuring the compressed size of $1 (docker save | $zip -6)" >&2
+    size=$("$DOCKER" save "$1" | "$zip" -6 -c | wc -c)
+    mkdir -p "$(dirname "$cache")"
+    printf '%s\t%s\n' "$id" "$size" >>"$cache"
+  fi
+  echo "$size"
+}
 
 # base_build_args: --build-arg NAME=IMAGE for every base `make bases` resolved.
 base_build_args() {

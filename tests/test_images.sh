@@ -122,7 +122,7 @@ while IFS=$'\t' read -r image dockerfile type base _ goal zgoal; do
   size_of[$base]=$(image_size "$image")
   if [ "$goal" != - ]; then assert_le "$image: size in bytes (goal $goal MB)" "${size_of[$base]}" $((goal * 1000000)); fi
   if [ "$zgoal" != - ]; then
-    zsize=$("$DOCKER" save "$image" | gzip -c | wc -c)
+    zsize=$(compressed_size "$image")
     assert_le "$image: compressed size in bytes (goal $zgoal MB)" "$zsize" $((zgoal * 1000000))
   fi
 done < <(tsv_rows dockerfiles/images.tsv)

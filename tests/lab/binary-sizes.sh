@@ -53,3 +53,18 @@ echo "|---|---|---:|---:|---:|---:|"
 printf '%s\n' "${rows[@]}"
 echo
 echo "(written to $csv)"
+
+# Where the bytes of the fully static binary go: its symbols, summed by origin.
+static=$package/.build-static/release/server
+nm -S -t d "$static" | awk 'NF == 4' | awk -f "$(dirname "$0")/symbol-families.awk" | sort -rn >"$work/families"
+symbols=$(awk -F'\t' '{ s += $1 } END { print s }' "$work/families")
+stripped=$(awk -F, '$1 == "static" { print $3 }' "$csv")
+echo
+echo "Where the bytes of the static binary go (sizes of its symbols, by origin):"
+echo
+echo "| origin | size | share of symbols |"
+echo "|---|---:|---:|"
+awk -F'\t' -v total="$symbols" '{ size = $1 >= 100000 ? sprintf("%.1f MB", $1 / 1000000) : sprintf("%.0f kB", $1 / 1000)
+  printf "| %s | %s | %.1f%% |\n", $2, size, 100 * $1 / total }' "$work/families"
+echo "| (no symbol: unwind tables, Swift metadata, string constants) | $(mb $((stripped - symbols))) | |"
+echo "| **stripped binary** | **$(mb "$stripped")** | |"

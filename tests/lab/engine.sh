@@ -31,10 +31,8 @@ if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1 || [[ " ${ID:-} 
 fi
 
 if ! command -v dockerd >/dev/null 2>&1 || ! [ -x /usr/bin/docker ]; then
-  say "installing Debian's docker.io package (engine and a client with BuildKit built in)"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  apt-get install -y -qq --no-install-recommends docker.io >/dev/null
+  say "no engine here: installing Debian's docker.io (engine, and a client with BuildKit built in)"
+  apt_install docker.io
 fi
 client=$(docker_client) || exit 1
 

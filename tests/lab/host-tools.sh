@@ -17,7 +17,5 @@ done
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   die "missing commands: ${missing_commands[*]}; install them (Debian packages: ${packages[*]}) and run make again"
 fi
-say "installing ${packages[*]} with apt-get (missing: ${missing_commands[*]})"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq >/dev/null
-apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+say "missing commands: ${missing_commands[*]}"
+apt_install "${packages[@]}"

@@ -54,20 +54,6 @@ build() {
   done
 }
 
-# compressed_size IMAGE: bytes of `docker save IMAGE | gzip`, what a registry
-# transfer costs. Cached by image ID, since gzip of a large image is slow.
-compressed_size() {
-  local id cache=$RESULTS_DIR/compressed-sizes.tsv size
-  id=$("$DOCKER" image inspect --format '{{.Id}}' "$1")
-  size=$(awk -v id="$id" '$1 == id { print $2 }' "$cache" 2>/dev/null | tail -n1)
-  if [ -z "$size" ]; then
-    say "measuring the compressed size of $1 (docker save | gzip)" >&2
-    size=$("$DOCKER" save "$1" | gzip -c | wc -c)
-    printf '%s\t%s\n' "$id" "$size" >>"$cache"
-  fi
-  echo "$size"
-}
-
 sizes() {
   local i size zsize layers rows=()
   mkdir -p "$RESULTS_DIR"
@@ -88,7 +74,7 @@ sizes() {
   echo "|---|---|---|---:|---:|---:|"
   printf '%s\n' "${rows[@]}"
   echo
-  echo "(sizes as the engine reports them; compressed = docker save | gzip; also in $RESULTS_DIR/sizes.csv and sizes.json)"
+  echo "(sizes as the engine reports them, 1 MB = 10^6 bytes; compressed = docker save | gzip -6, what a registry transfer costs; also in $RESULTS_DIR/sizes.csv and sizes.json)"
 }
 
 history() {
