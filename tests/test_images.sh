@@ -39,12 +39,14 @@ while IFS=$'\t' read -r image dockerfile type base _ goal zgoal; do
   # --- Runs, serves the contract, stops cleanly -----------------------------
   if run_container "$container" "$image" && wait_healthy "$container" 60; then
     pass "$image: HEALTHCHECK reports healthy"
+    failed_before=$TESTS_FAILED
     check_contract "http://127.0.0.1:$PORT_OF_CONTAINER" "$("$DOCKER" inspect --format '{{.Config.Hostname}}' "$container")" Swift
     start=$(now_ms)
     "$DOCKER" stop "$container" >/dev/null
     elapsed=$(($(now_ms) - start))
     assert_le "$image: docker stop returns (ms)" "$elapsed" 1999
     assert_eq "$image: exit code after docker stop" "0" "$("$DOCKER" inspect --format '{{.State.ExitCode}}' "$container")"
+    [ "$TESTS_FAILED" -eq "$failed_before" ] || container_logs "$container"
   else
     fail "$image: starts and reports healthy within 60 s"
     container_logs "$container"
