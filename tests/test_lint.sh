@@ -9,6 +9,8 @@ SHELLCHECK=${SHELLCHECK:-.tools/venv/bin/shellcheck}
 HADOLINT=${HADOLINT:-.tools/venv/bin/hadolint}
 [ -x "$SHELLCHECK" ] || die "no shellcheck at $SHELLCHECK (run: make tools)"
 [ -x "$HADOLINT" ] || die "no hadolint at $HADOLINT (run: make tools)"
+WORK_DIFF=$(mktemp)
+on_exit rm -f "$WORK_DIFF"
 say "$("$SHELLCHECK" --version | sed -n 's/^version: /shellcheck /p'), $("$HADOLINT" --version)"
 
 mapfile -t dockerfiles < <(git ls-files --cached --others --exclude-standard | grep -E '(^|/)Dockerfile[^/]*$' | sort)
@@ -28,6 +30,16 @@ mapfile -t files < <(git ls-files --cached --others --exclude-standard |
     esac
   done | sort -u)
 [ ${#files[@]} -gt 0 ] || fail "found shell scripts to lint"
+
+# The multi-stage and distroless images share one build stage through
+# BuildKit's cache only while the two stages are written identically.
+build_stage() { awk '/^FROM .* AS build$/ { on = 1 } on && /^FROM / && !/ AS build$/ { exit } on' "$1"; }
+if [ -n "$(build_stage dockerfiles/Dockerfile)" ] &&
+  diff <(build_stage dockerfiles/Dockerfile | grep -v '^# ---') <(build_stage dockerfiles/Dockerfile.distroless | grep -v '^# ---') >"$WORK_DIFF" 2>&1; then
+  pass "Dockerfile and Dockerfile.distroless have the same build stage (built once)"
+else
+  fail "Dockerfile and Dockerfile.distroless have the same build stage (built once)" "$(cat "$WORK_DIFF")"
+fi
 
 for f in "${files[@]}"; do
   if out=$("$SHELLCHECK" --external-sources --source-path=SCRIPTDIR "$f" 2>&1); then
