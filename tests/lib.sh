@@ -237,6 +237,18 @@ engine_answers() {
   "$1" version --format '{{.Server.Version}}' >/dev/null 2>&1
 }
 
+# use_docker: set DOCKER to the client to use, or stop (docker_client has
+# already said why, in one line).
+use_docker() {
+  DOCKER=$(docker_client) || exit 1
+}
+
+# require_engine: use_docker, and stop with one line unless an engine answers.
+require_engine() {
+  use_docker
+  engine_answers "$DOCKER" || die "no Docker engine answers (run: make engine)"
+}
+
 # base_image KEY: the image a base resolved to, from `make bases`'s record.
 base_image() {
   jq -er --arg key "$1" '.bases[] | select(.key == $key) | .name' "${RESULTS_DIR:-results}/bases.json"

@@ -7,7 +7,7 @@ source tests/lib.sh
 
 RESULTS_DIR=${RESULTS_DIR:-results}
 RECORD=$RESULTS_DIR/bases.json
-DOCKER=$(docker_client) || die "no Docker client (run: make engine)"
+require_engine
 [ -s "$RECORD" ] || die "no $RECORD (run: make bases)"
 MODE=$(jq -r .mode "$RECORD")
 say "bases: $MODE ($(jq -r '[.bases[].name] | join(", ")' "$RECORD"))"

