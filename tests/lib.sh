@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Shared helpers for the lab's shell tests. Source it; do not run it.
+# Shared helpers of the lab's steps (dockerfiles/*.sh) and its shell tests.
+# Source it; do not run it.
 #
 # A test file calls `pass`/`fail` (or the assert_* helpers built on them) once
 # per check and `finish` at the end. The runner (tests/run.sh) sets
@@ -12,13 +13,67 @@ TESTS_SKIPPED=0
 CLEANUP_ACTIONS=()
 
 if [ -t 1 ]; then
-  C_OK=$'\e[32m' C_BAD=$'\e[31m' C_DIM=$'\e[2m' C_OFF=$'\e[0m'
+  C_OK=$'\e[32m' C_BAD=$'\e[31m' C_DIM=$'\e[2m' C_CMD=$'\e[1m' C_OFF=$'\e[0m'
 else
-  C_OK='' C_BAD='' C_DIM='' C_OFF=''
+  C_OK='' C_BAD='' C_DIM='' C_CMD='' C_OFF=''
 fi
 
 # say TEXT: a progress line from the lab (what the learner sees).
 say() { printf '%s==>%s %s\n' "$C_DIM" "$C_OFF" "$*"; }
+
+# --- The transcript: every command shown before it runs ----------------------
+#
+# Each lab step prints every command a learner could type again, "$ " first,
+# just before running it, the way make echoes a recipe. The lines go to the
+# file descriptor TRANSCRIPT, the script's stdout when it started, so that a
+# command whose output the script captures is still shown.
+exec {TRANSCRIPT}>&1
+
+# shown WORD...: the command as a learner types it. Words are quoted only
+# where a shell needs it; the words "|", "&", "&&" and redirections (">FILE",
+# "2>&1") are the shell's own and printed as they are; the word "docker"
+# stands for the client the lab uses, printed as "docker" when that is the
+# docker on PATH, else with its full path.
+shown() {
+  local word line=''
+  for word in "$@"; do
+    if [ "$word" = docker ]; then
+      word=$(docker_shown_name)
+    elif [[ ! $word =~ ^[][A-Za-z0-9_./:=@%+,-]+$ && ! $word =~ ^(\||&&?|[0-9]?[\<\>]+&?[^\ ]*)$ ]]; then
+      word="'${word//\'/\'\\\'\'}'"
+    fi
+    line+="$word "
+  done
+  printf '%s\n' "${line% }"
+}
+
+# show WORD...: print the command to the transcript, without running it.
+show() { printf '%s$ %s%s\n' "$C_CMD" "$(shown "$@")" "$C_OFF" >&"$TRANSCRIPT"; }
+
+# run [VAR=VALUE...] COMMAND ARG...: show the command, then run it. The
+# word "docker" runs the client the lab uses ($DOCKER).
+run() {
+  show "$@"
+  local assignments=() words=() word
+  while [[ $1 =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; do assignments+=("$1"); shift; done
+  for word in "$@"; do
+    [ "$word" != docker ] || word=${DOCKER:?no Docker client chosen}
+    words+=("$word")
+  done
+  if [ ${#assignments[@]} -gt 0 ]; then env "${assignments[@]}" "${words[@]}"; else "${words[@]}"; fi
+}
+
+# docker_shown_name: how the transcript writes $DOCKER: "docker" when the
+# docker on PATH is that same program, else its full path.
+docker_shown_name() {
+  local on_path
+  on_path=$(command -v docker 2>/dev/null || true)
+  if [ -n "$on_path" ] && [ "$(readlink -f "$on_path")" = "$(readlink -f "${DOCKER:-docker}")" ]; then
+    echo docker
+  else
+    command -v "${DOCKER:-docker}" 2>/dev/null || echo "${DOCKER:-docker}"
+  fi
+}
 
 # die TEXT: one-line error on stderr, exit 1.
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -153,7 +208,7 @@ swift_progress() {
 # (docs/contract.md), one check per promise, against a server at URL.
 # VERSION, when given, must be what /info reports; otherwise any X.Y.
 check_contract() {
-  local base=$1 host=$2 language=$3 version=${4:-} info json version_re allow
+  local base=$1 host=$2 language=$3 version=${4:-} info json version_re
   version_re=${version//./\\.}
   version_re=${version_re:-[0-9]+\.[0-9]+[^[:space:]]*}
   assert_eq "GET / greets" "Hello from $language in Docker! Try /info for more details." "$(curl -fsS "$base/")"
@@ -174,9 +229,23 @@ check_contract() {
   done
   assert_eq "unknown path is 404" "404" "$(curl -sS -o /dev/null -w '%{http_code}' "$base/no/such/page")"
   assert_eq "POST /info is 405" "405" "$(curl -sS -X POST -o /dev/null -w '%{http_code}' "$base/info")"
-  allow=$(curl -sS -X POST -D - -o /dev/null "$base/info" | tr -d '\r' | sed -n 's/^[Aa]llow: //p')
-  assert_eq "405 says which methods are allowed" "GET, HEAD" "$allow"
+  assert_eq "405 says which methods are allowed" "GET, HEAD" "$(header_of "$base/info" Allow -X POST)"
   assert_eq "DELETE / is 405" "405" "$(curl -sS -X DELETE -o /dev/null -w '%{http_code}' "$base/")"
+  # Caching (docs/contract.md#caching): only the greeting may be stored.
+  assert_eq "GET / may be cached for a minute" "public, max-age=60" "$(header_of "$base/" Cache-Control)"
+  assert_eq "GET /info is never stored (it describes one container)" "no-store" "$(header_of "$base/info" Cache-Control)"
+  assert_eq "GET /info as JSON is never stored" "no-store" "$(header_of "$base/info" Cache-Control -H 'Accept: application/json')"
+  assert_eq "GET /healthz is never stored" "no-store" "$(header_of "$base/healthz" Cache-Control)"
+  assert_eq "HEAD /healthz is never stored" "no-store" "$(header_of "$base/healthz" Cache-Control -I)"
+  assert_eq "a 404 is never stored" "no-store" "$(header_of "$base/no/such/page" Cache-Control)"
+  assert_eq "a 405 is never stored" "no-store" "$(header_of "$base/info" Cache-Control -X POST)"
+}
+
+# header_of URL NAME [CURL OPTION...]: the value of one response header.
+header_of() {
+  local url=$1 name=$2
+  shift 2
+  curl -sS -D - -o /dev/null "$@" "$url" | tr -d '\r' | awk -v name="$name" 'BEGIN { IGNORECASE = 1 } tolower($0) ~ "^" tolower(name) ":" { sub(/^[^:]*:[ \t]*/, ""); print; exit }'
 }
 
 # tsv_rows FILE: the data rows of a tab-separated table (no comments, no
@@ -186,14 +255,14 @@ tsv_rows() { grep -vE '^[[:space:]]*(#|$)' "$1"; }
 # mb BYTES: "12.3 MB" (1 MB = 1,000,000 bytes, as `docker images` counts).
 mb() { awk -v b="$1" 'BEGIN { printf "%.1f MB", b / 1000000 }'; }
 
-# apt_install PACKAGE...: install Debian packages quietly (root only);
-# on failure, show apt's last lines and stop.
+# apt_install PACKAGE...: install Debian packages (root only), showing the
+# commands; apt's own output goes to a log, whose last lines are shown on
+# failure.
 apt_install() {
   local log
   log=$(mktemp)
-  say "installing $* with apt-get"
-  if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"; } >"$log" 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+  if ! { run apt-get update -qq && run apt-get install -y -qq --no-install-recommends "$@"; } >"$log" 2>&1; then
     tail -n 15 "$log" >&2
     rm -f "$log"
     die "apt-get install $* failed"
@@ -249,6 +318,10 @@ require_engine() {
   engine_answers "$DOCKER" || die "no Docker engine answers (run: make engine)"
 }
 
+# base_args DOCKERFILE: the build arguments naming a base image (ARG ..._IMAGE)
+# that DOCKERFILE declares, one per line.
+base_args() { sed -nE 's/^ARG ([A-Z_]+_IMAGE)(=.*)?$/\1/p' "$1" | sort -u; }
+
 # base_image KEY: the image a base resolved to, from `make bases`'s record.
 base_image() {
   jq -er --arg key "$1" '.bases[] | select(.key == $key) | .name' "${RESULTS_DIR:-results}/bases.json"
@@ -278,22 +351,20 @@ image_size() { "$DOCKER" image inspect --format '{{.Size}}' "$1"; }
 # registry transfer costs. pigz (gzip on every core) when present. Cached
 # by image ID in $RESULTS_DIR, since compressing a large image takes minutes.
 compressed_size() {
-  local id cache=${RESULTS_DIR:-results}/compressed-sizes.tsv size zip=gzip
+  local id cache=${RESULTS_DIR:-results}/compressed-sizes.tsv size zip=gzip bytes
   command -v pigz >/dev/null 2>&1 && zip=pigz
   id=$("$DOCKER" image inspect --format '{{.Id}}' "$1") || return 1
   size=$(awk -v id="$id" '$1 == id { print $2 }' "$cache" 2>/dev/null | tail -n1)
   if [ -z "$size" ]; then
-    say "measuring the compressed size of $1 (docker save | $zip -6)" >&2
-    size=$("$DOCKER" save "$1" | "$zip" -6 -c | wc -c)
+    bytes=$(image_size "$1")
+    # About 25 MB/s on 2 cores: warn when it takes over a minute.
+    say "measuring the compressed size of $1 ($(mb "$bytes"))$( ((bytes > 1500000000)) && echo ": about $((bytes / 1500000000)) minute(s)")" >&2
+    show docker save "$1" '|' "$zip" -6 '|' wc -c
+    size=$("$DOCKER" save "$1" | "$zip" -6 | wc -c)
     mkdir -p "$(dirname "$cache")"
     printf '%s\t%s\n' "$id" "$size" >>"$cache"
   fi
   echo "$size"
-}
-
-# base_build_args: --build-arg NAME=IMAGE for every base `make bases` resolved.
-base_build_args() {
-  jq -r '.bases[] | "--build-arg", "\(.build_arg)=\(.name)"' "${RESULTS_DIR:-results}/bases.json"
 }
 
 # wait_healthy CONTAINER SECONDS: wait for the container's HEALTHCHECK to

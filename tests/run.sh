@@ -31,7 +31,7 @@ run_swift_tests() {
   local package=$1 name log status executed failures
   name=$(basename "$package")
   log=$LOG_DIR/swift-$name.log
-  say "swift test in $package (XCTest; log: $log)"
+  say "swift test in $package (XCTest; log: $log): the first build takes about 5 minutes"
   "$SWIFT" test --disable-swift-testing --package-path "$package" 2>&1 | tee "$log" | swift_progress
   status=${PIPESTATUS[0]}
   # XCTest's last "Executed N tests, with M failures" line is the total.

@@ -80,6 +80,27 @@ else
   fail "Swift builder resolves, builds and runs a package with a dependency ${network[*]:+with --network none}" "$out"
 fi
 
+# --- Built on a local base or an official one, a Dockerfile behaves the same ------------
+# An image inherits its base's SHELL; the official images set none, so RUN
+# lines run under /bin/sh -c. A local base that set one (bash, say) would
+# change what every RUN line of the lab means.
+for key in slim static cc swift; do
+  assert_eq "$key base sets no SHELL, as the official image does not" "null" \
+    "$("$DOCKER" image inspect --format '{{json .Config.Shell}}' "$(base_image "$key")" 2>&1)"
+done
+for key in slim swift; do
+  name=$(base_image "$key")
+  # shellcheck disable=SC2016 # ${BASE} is the Dockerfile's, $$ the RUN shell's
+  printf 'ARG BASE\nFROM ${BASE}\nRUN readlink -f /proc/$$/exe >/run-shell\n' >"$WORK/Dockerfile.shell"
+  if out=$(DOCKER_BUILDKIT=1 "$DOCKER" build -q --build-arg "BASE=$name" -f "$WORK/Dockerfile.shell" -t swiftlab-test/shell "$WORK" 2>&1); then
+    assert_eq "a RUN line on the $key base runs under /bin/sh, as on the official image" \
+      "$("$DOCKER" run --rm "$name" readlink -f /bin/sh)" "$(image_file swiftlab-test/shell /run-shell)"
+  else
+    fail "build a RUN line on the $key base" "$out"
+  fi
+  "$DOCKER" image rm swiftlab-test/shell >/dev/null 2>&1
+done
+
 # --- Sizes against the goals (local bases) ----------------------------------------------------
 if [ "$MODE" = local ]; then
   assert_le "slim base size in bytes (goal 90 MB)" "$(image_size "$SLIM")" 90000000

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The lab's images (dockerfiles/images.tsv), each run as a container on a
 # random loopback port: the contract, health, a clean stop, non-root,
-# read-only and no capabilities, container-structure-test, and sizes.
+# read-only and no capabilities, HOST as a name, what a minimal base holds,
+# container-structure-test, and sizes.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib.sh
@@ -25,7 +26,7 @@ run_container() {
   PORT_OF_CONTAINER=$("$DOCKER" port "$name" 8080/tcp | head -n1 | sed 's/.*://')
 }
 
-declare -A size_of
+sizes=() sized=()
 while IFS=$'\t' read -r image dockerfile type base _ goal zgoal; do
   say "$image ($type, dockerfiles/$dockerfile)"
   if [ -z "$("$DOCKER" image ls -q "$image")" ]; then
@@ -64,9 +65,20 @@ while IFS=$'\t' read -r image dockerfile type base _ goal zgoal; do
   if [[ $entry == *'"/bin/sh","-c"'* ]]; then fail "$image: exec-form ENTRYPOINT/CMD" "$entry"; else pass "$image: exec-form ENTRYPOINT/CMD $entry"; fi
   assert_match "$image: HEALTHCHECK runs the server's own probe" '"healthcheck"\]$' \
     "$("$DOCKER" image inspect --format '{{json .Config.Healthcheck.Test}}' "$image")"
+  # What a minimal base has, by file name, so on any architecture.
   if [ "$base" = scratch ] || [ "$base" = cc ] || [ "$base" = static ]; then
     image_files "$image" >"$WORK/files"
-    if grep -qxE '(usr/)?bin/sh' "$WORK/files"; then fail "$image: has no /bin/sh"; else pass "$image: has no /bin/sh"; fi
+    sed 's#.*/##' "$WORK/files" >"$WORK/names"
+    if grep -qxE '(usr/)?bin/(ba)?sh' "$WORK/files"; then fail "$image: has no shell"; else pass "$image: has no shell"; fi
+    if [ "$base" = cc ]; then
+      for lib in libc.so.6 libstdc++.so.6; do
+        if grep -qxF "$lib" "$WORK/names"; then pass "$image: has $lib, which its binary links"; else fail "$image: has $lib, which its binary links"; fi
+      done
+    elif grep -qE '^(libc\.so|ld-linux)' "$WORK/names"; then
+      fail "$image: has no libc and no dynamic loader" "$(grep -E '^(libc\.so|ld-linux)' "$WORK/names")"
+    else
+      pass "$image: has no libc and no dynamic loader"
+    fi
   fi
 
   # --- Hardened run: read-only root, no capabilities ---------------------------------
@@ -83,26 +95,23 @@ while IFS=$'\t' read -r image dockerfile type base _ goal zgoal; do
   fi
   "$DOCKER" rm -f "$container" >/dev/null 2>&1
 
-  # --- A static glibc binary still resolves names ------------------------------------
-  if [ "$base" = scratch ]; then
+  # --- HOST is a name; the server and its probe both resolve it ----------------------
+  # Only Docker's DNS server knows the container's own name. The server
+  # listens on the address it resolves to (not on loopback), which is where
+  # the published port leads, and the HEALTHCHECK's probe must go there too.
+  if [ "$type" != single-stage ]; then
     network=swiftlab-test-net
-    "$DOCKER" network rm "$network" >/dev/null 2>&1
-    "$DOCKER" network create "$network" >/dev/null && on_exit "$DOCKER" network rm "$network"
-    # HOST is the container's own name, which only Docker's DNS server
-    # knows; the server listens on the address it resolves to, which is
-    # where the published port leads.
-    answered=''
-    if run_container "$container-dns" "$image" --network "$network" -e HOST="$container-dns"; then
-      for _ in $(seq 50); do
-        [ "$(curl -fsS --max-time 1 "http://127.0.0.1:$PORT_OF_CONTAINER/healthz" 2>/dev/null)" = ok ] && { answered=yes; break; }
-        sleep 0.2
-      done
+    if [ -z "$("$DOCKER" network ls -q --filter name="^$network\$")" ]; then
+      "$DOCKER" network create "$network" >/dev/null && on_exit "$DOCKER" network rm "$network"
     fi
-    if [ -n "$answered" ]; then
-      pass "$image: resolves a name through Docker's DNS (HOST=$container-dns)"
+    if run_container "$container-dns" "$image" --network "$network" -e HOST="$container-dns" &&
+      wait_healthy "$container-dns" 60 &&
+      [ "$(curl -fsS --max-time 2 "http://127.0.0.1:$PORT_OF_CONTAINER/healthz")" = ok ]; then
+      pass "$image: HOST=$container-dns (a name only Docker's DNS knows): serves there, and its probe follows it to healthy"
     else
-      fail "$image: resolves a name through Docker's DNS (HOST=$container-dns)"
+      fail "$image: HOST=$container-dns (a name only Docker's DNS knows): serves there, and its probe follows it to healthy"
       container_logs "$container-dns"
+      "$DOCKER" inspect --format '{{json .State.Health}}' "$container-dns" 2>&1 | sed 's/^/          health: /'
     fi
     "$DOCKER" rm -f "$container-dns" >/dev/null 2>&1
   fi
@@ -120,20 +129,21 @@ while IFS=$'\t' read -r image dockerfile type base _ goal zgoal; do
   fi
 
   # --- Size goals ------------------------------------------------------------------------
-  size_of[$base]=$(image_size "$image")
-  if [ "$goal" != - ]; then assert_le "$image: size in bytes (goal $goal MB)" "${size_of[$base]}" $((goal * 1000000)); fi
+  sizes+=("$(image_size "$image")") sized+=("$image")
+  if [ "$goal" != - ]; then assert_le "$image: size in bytes (goal $goal MB)" "${sizes[-1]}" $((goal * 1000000)); fi
   if [ "$zgoal" != - ]; then
-    zsize=$(compressed_size "$image")
+    zsize=$(compressed_size "$image" 2>/dev/null)
     assert_le "$image: compressed size in bytes (goal $zgoal MB)" "$zsize" $((zgoal * 1000000))
   fi
 done < <(tsv_rows dockerfiles/images.tsv)
 
-# single > multi > distroless > scratch
-if [ -n "${size_of[swift]:-}" ] && [ -n "${size_of[slim]:-}" ] && [ -n "${size_of[cc]:-}" ] && [ -n "${size_of[scratch]:-}" ] &&
-  [ "${size_of[swift]}" -gt "${size_of[slim]}" ] && [ "${size_of[slim]}" -gt "${size_of[cc]}" ] && [ "${size_of[cc]}" -gt "${size_of[scratch]}" ]; then
-  pass "sizes order: single > multi > distroless > scratch"
-else
-  fail "sizes order: single > multi > distroless > scratch" "$(declare -p size_of)"
-fi
+# The manifest lists its images from the largest to the smallest.
+for i in $(seq 1 $((${#sizes[@]} - 1))); do
+  if [ "${sizes[$((i - 1))]}" -gt "${sizes[$i]}" ]; then
+    pass "${sized[$((i - 1))]} ($(mb "${sizes[$((i - 1))]}")) is larger than ${sized[$i]} ($(mb "${sizes[$i]}"))"
+  else
+    fail "${sized[$((i - 1))]} is larger than ${sized[$i]}, as images.tsv lists them" "$(mb "${sizes[$((i - 1))]}") is not larger than $(mb "${sizes[$i]}")"
+  fi
+done
 
 finish

@@ -9,8 +9,9 @@ SHELLCHECK=${SHELLCHECK:-.tools/venv/bin/shellcheck}
 HADOLINT=${HADOLINT:-.tools/venv/bin/hadolint}
 [ -x "$SHELLCHECK" ] || die "no shellcheck at $SHELLCHECK (run: make tools)"
 [ -x "$HADOLINT" ] || die "no hadolint at $HADOLINT (run: make tools)"
-WORK_DIFF=$(mktemp)
-on_exit rm -f "$WORK_DIFF"
+WORK_DIR=$(mktemp -d)
+WORK_DIFF=$WORK_DIR/diff
+on_exit rm -rf "$WORK_DIR"
 say "$("$SHELLCHECK" --version | sed -n 's/^version: /shellcheck /p'), $("$HADOLINT" --version)"
 
 mapfile -t dockerfiles < <(git ls-files --cached --others --exclude-standard | grep -E '(^|/)Dockerfile[^/]*$' | sort)
@@ -31,15 +32,27 @@ mapfile -t files < <(git ls-files --cached --others --exclude-standard |
   done | sort -u)
 [ ${#files[@]} -gt 0 ] || fail "found shell scripts to lint"
 
-# The multi-stage and distroless images share one build stage through
-# BuildKit's cache only while the two stages are written identically.
-build_stage() { awk '/^FROM .* AS build$/ { on = 1 } on && /^FROM / && !/ AS build$/ { exit } on' "$1"; }
-if [ -n "$(build_stage dockerfiles/Dockerfile)" ] &&
-  diff <(build_stage dockerfiles/Dockerfile | grep -v '^# ---') <(build_stage dockerfiles/Dockerfile.distroless | grep -v '^# ---') >"$WORK_DIFF" 2>&1; then
-  pass "Dockerfile and Dockerfile.distroless have the same build stage (built once)"
-else
-  fail "Dockerfile and Dockerfile.distroless have the same build stage (built once)" "$(cat "$WORK_DIFF")"
-fi
+# Images whose build stages compile the same way share that work through
+# BuildKit's cache only while their build stages are written identically up
+# to the compile step: check every pair with the same `RUN swift build` line.
+# build_stage FILE: the stage "AS build", comments and blank lines left out.
+build_stage() { awk '/^FROM .* AS build$/ { on = 1 } on && /^FROM / && !/ AS build$/ { exit } on && !/^#/ && NF' "$1"; }
+# until_compile: the lines up to the end of the `RUN swift build` instruction.
+until_compile() { awk '{ print } /^RUN swift build/ { found = 1 } found && !/\\$/ { exit }'; }
+compile_line() { build_stage "$1" | grep -m1 '^RUN swift build'; }
+mapfile -t staged < <(for f in dockerfiles/Dockerfile*; do [ -n "$(compile_line "$f")" ] && echo "$f"; done)
+for i in "${!staged[@]}"; do
+  for j in "${!staged[@]}"; do
+    a=${staged[$i]} b=${staged[$j]}
+    [ "$i" -lt "$j" ] && [ "$(compile_line "$a")" = "$(compile_line "$b")" ] || continue
+    if diff <(build_stage "$a" | until_compile) <(build_stage "$b" | until_compile) >"$WORK_DIFF" 2>&1; then
+      pass "$a and $b build their binary in identical steps (BuildKit does it once)"
+    else
+      fail "$a and $b build their binary in identical steps (BuildKit does it once)" "$(cat "$WORK_DIFF")"
+    fi
+  done
+done
+[ ${#staged[@]} -ge 2 ] || fail "found Dockerfiles with a build stage" "${staged[*]}"
 
 for f in "${files[@]}"; do
   if out=$("$SHELLCHECK" --external-sources --source-path=SCRIPTDIR "$f" 2>&1); then
@@ -48,5 +61,31 @@ for f in "${files[@]}"; do
     fail "shellcheck $f" "$out"
   fi
 done
+
+# --- make help: every target and variable, readable --------------------------------
+help=$(make --no-print-directory help 2>&1)
+unexpanded=$(grep -F "\$(" <<<"$help")
+assert_eq "make help expands every variable in its text" "" "$unexpanded"
+missing=''
+read -ra targets < <(sed -n 's/^\.PHONY: //p' Makefile)
+for target in "${targets[@]}"; do
+  [ "$target" = check-swift ] && continue
+  grep -qE "^  $target +[A-Za-z]" <<<"$help" || missing+="$target "
+done
+assert_eq "make help describes every target" "" "$missing"
+missing=''
+while read -r variable; do
+  grep -qE "^  $variable +[A-Za-z]" <<<"$help" || missing+="$variable "
+done < <(sed -nE 's/^([A-Z_]+) \?=.*/\1/p' Makefile)
+assert_eq "make help describes every variable a user may set" "" "$missing"
+
+# --- The Swift version the manifests need ---------------------------------------------
+printf '#!/bin/sh\necho "Swift version 6.1.2 (swift-6.1.2-RELEASE)"\n' >"$WORK_DIR/swift"
+chmod +x "$WORK_DIR/swift"
+out=$(make --no-print-directory check-swift SWIFT="$WORK_DIR/swift" 2>&1 >/dev/null | grep -vE '^make(\[[0-9]+\])?: \*\*\*')
+assert_eq "a Swift older than the manifests' tools version: one line saying so" \
+  "error: $WORK_DIR/swift is Swift 6.1; the lab needs Swift 6.2 or later (swift-tools-version 6.2)" "$out"
+assert_eq "the Makefile's minimum Swift is what swift-server/Package.swift declares" \
+  "$(sed -nE 's|^// swift-tools-version:([0-9.]+).*|\1|p' swift-server/Package.swift)" "$(sed -nE 's/^SWIFT_MINIMUM := //p' Makefile)"
 
 finish

@@ -80,6 +80,37 @@ assert_eq "healthcheck exits 1 when nothing listens" "1" "$status"
 assert_le "healthcheck with nothing listening answers within 2000 ms" "$elapsed" 2000
 assert_match "healthcheck failure is one line naming the port" "^server: healthcheck failed: connect to 127.0.0.1:$IDLE_PORT: [^"$'\n'"]+$" "$probe_err"
 
+# The probe goes where HOST says: a name is resolved, a wildcard means loopback.
+out=$(PORT="$PORT" HOST=localhost "$SERVER_BIN" healthcheck 2>&1)
+assert_eq "healthcheck with HOST=localhost resolves the name and finds the server on 127.0.0.1" "0 " "$? $out"
+ALT_PORT=$(free_port)
+start_server alt PORT="$ALT_PORT" HOST=127.0.0.2
+if wait_for_http "http://127.0.0.2:$ALT_PORT/healthz" "$SERVER_PID" 10; then
+  out=$(PORT="$ALT_PORT" HOST=127.0.0.2 "$SERVER_BIN" healthcheck 2>&1)
+  assert_eq "healthcheck follows HOST=127.0.0.2 to a server listening there" "0 " "$? $out"
+  out=$(PORT="$ALT_PORT" HOST=0.0.0.0 "$SERVER_BIN" healthcheck 2>&1)
+  assert_eq "healthcheck with HOST=0.0.0.0 probes 127.0.0.1, where that server is not" \
+    "1 server: healthcheck failed: connect to 127.0.0.1:$ALT_PORT: Connection refused" "$? $out"
+else
+  server_failed alt "server starts with HOST=127.0.0.2"
+fi
+kill -TERM "$SERVER_PID"; wait_exit "$SERVER_PID" 2
+if grep -qE '^0{31}1 .* lo$' /proc/net/if_inet6 2>/dev/null; then
+  V6_PORT=$(free_port)
+  start_server v6 PORT="$V6_PORT" HOST=::
+  if wait_for_http "http://[::1]:$V6_PORT/healthz" "$SERVER_PID" 10; then
+    out=$(PORT="$V6_PORT" HOST=:: "$SERVER_BIN" healthcheck 2>&1)
+    assert_eq "healthcheck with HOST=:: probes ::1" "0 " "$? $out"
+    out=$(PORT="$V6_PORT" HOST=::1 "$SERVER_BIN" healthcheck 2>&1)
+    assert_eq "healthcheck with HOST=::1 probes ::1" "0 " "$? $out"
+  else
+    server_failed v6 "server starts with HOST=::"
+  fi
+  kill -TERM "$SERVER_PID"; wait_exit "$SERVER_PID" 2
+else
+  skip "healthcheck with HOST=:: and HOST=::1" "this machine has no IPv6 loopback address"
+fi
+
 # A listener that accepts but never answers: the probe gives up in time.
 python3 -c '
 import socket, sys, time
@@ -178,8 +209,12 @@ fi
 nm "$SERVER_BIN" >"$WORK/symbols" 2>/dev/null || true
 if [ -s "$WORK/symbols" ]; then
   foundation=$(grep -cF -e "\$s10Foundation" "$WORK/symbols")
+  international=$(grep -cF -e "\$s26FoundationInternationalization" "$WORK/symbols")
+  icu=$(grep -cE 'icu_[0-9]+|FoundationICU' "$WORK/symbols")
   essentials=$(grep -cF -e "\$s20FoundationEssentials" "$WORK/symbols")
   assert_eq "no full-Foundation symbols (\$s10Foundation) in the binary" "0" "$foundation"
+  assert_eq "no FoundationInternationalization symbols in the binary" "0" "$international"
+  assert_eq "no ICU symbols (icu_NN, FoundationICU) in the binary" "0" "$icu"
   if [ "$essentials" -gt 0 ]; then pass "FoundationEssentials is linked ($essentials symbols)"; else fail "FoundationEssentials is linked"; fi
 else
   fail "the release binary keeps its symbol table for the Foundation check" "nm found no symbols in $SERVER_BIN"

@@ -9,7 +9,9 @@
 #   gitconfig           the url.<mirror>.insteadOf lines (may be empty)
 ARG DEBIAN_IMAGE=debian:bookworm-slim
 FROM ${DEBIAN_IMAGE}
-SHELL ["/bin/bash", "-euo", "pipefail", "-c"]
+# No SHELL instruction: an image inherits it, and the official image has
+# none, so RUN lines of the lab's Dockerfiles run under /bin/sh -c on either
+# builder (make test checks it).
 # The official image's package list (swift-docker, 6.3/bookworm).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \

@@ -29,7 +29,8 @@ let usage = """
     usage: server [healthcheck | --healthcheck | --version | --help]
 
       (no argument)   serve HTTP on $HOST:$PORT (default 0.0.0.0:8080)
-      healthcheck     GET http://127.0.0.1:$PORT/healthz; exit 0 on 200, 1 otherwise
+      healthcheck     GET http://$HOST:$PORT/healthz (HOST 0.0.0.0 is probed on 127.0.0.1);
+                      exit 0 on 200, 1 otherwise
 
     environment: PORT (1-65535), HOST, LOG_LEVEL (trace, debug, info, notice, warning, error, critical)
     """
@@ -57,7 +58,7 @@ case []:
         fail(describeServerError(error, configuration: configuration), status: .failure)
     }
 case ["healthcheck"], ["--healthcheck"]:
-    switch HealthProbe.check(port: configuration.port) {
+    switch HealthProbe.check(host: HealthProbe.target(forListeningHost: configuration.host), port: configuration.port) {
     case .healthy: exit(Status.ok.rawValue)
     case .unhealthy(let reason): fail("healthcheck failed: \(reason)", status: .failure)
     }

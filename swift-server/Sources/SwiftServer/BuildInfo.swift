@@ -65,7 +65,8 @@ public let architecture = "unknown"
 
 /// The version of the compiler that built this binary. Swift has no string
 /// constant for it, so it is read from `#if compiler(...)` checks, newest
-/// first; a compiler newer than the list reports the newest it knows with "+".
+/// first; a compiler newer than the list reports the newest it knows with
+/// "+". Package.swift needs tools 6.2, so no older compiler gets this far.
 #if compiler(>=6.5)
 public let swiftCompilerVersion = "6.5+"
 #elseif compiler(>=6.4.2)
@@ -90,8 +91,6 @@ public let swiftCompilerVersion = "6.2.3"
 public let swiftCompilerVersion = "6.2.2"
 #elseif compiler(>=6.2.1)
 public let swiftCompilerVersion = "6.2.1"
-#elseif compiler(>=6.2)
-public let swiftCompilerVersion = "6.2"
 #else
-public let swiftCompilerVersion = "older than 6.2"
+public let swiftCompilerVersion = "6.2"
 #endif

@@ -34,7 +34,7 @@ public struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
 
 /// Turns the router's "no route" into the contract's answers: 405 with an
 /// `Allow` header when the path exists for other methods, 404 otherwise.
-/// Both have a short plain-text body.
+/// Both have a short plain-text body, and neither may be stored by a cache.
 public struct ContractErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let routes: [String: [HTTPRequest.Method]]
 
@@ -46,11 +46,13 @@ public struct ContractErrorMiddleware<Context: RequestContext>: RouterMiddleware
         do {
             return try await next(request, context)
         } catch let error as HTTPError where error.status == .notFound {
+            let head = request.method == .head
             if let allowed = routes[normalised(request.uri.path)] {
                 let allow = allowed.map(\.rawValue).joined(separator: ", ")
-                return plain(.methodNotAllowed, "method not allowed\n", extra: [.allow: allow], head: request.method == .head)
+                return plainText(
+                    "method not allowed\n", status: .methodNotAllowed, cacheControl: Contract.noStore, extra: [.allow: allow], head: head)
             }
-            return plain(.notFound, "not found\n", head: request.method == .head)
+            return plainText("not found\n", status: .notFound, cacheControl: Contract.noStore, head: head)
         }
     }
 
@@ -58,12 +60,6 @@ public struct ContractErrorMiddleware<Context: RequestContext>: RouterMiddleware
         var path = path
         while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
         return path
-    }
-
-    func plain(_ status: HTTPResponse.Status, _ text: String, extra: HTTPFields = [:], head: Bool) -> Response {
-        var headers: HTTPFields = [.contentType: "text/plain; charset=utf-8", .contentLength: String(text.utf8.count)]
-        headers.append(contentsOf: extra)
-        return Response(status: status, headers: headers, body: head ? .init() : .init(byteBuffer: ByteBuffer(string: text)))
     }
 }
 

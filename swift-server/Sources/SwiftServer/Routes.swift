@@ -6,6 +6,13 @@ import Logging
 public enum Contract {
     public static let greeting = "Hello from Swift in Docker! Try /info for more details.\n"
     public static let healthy = "ok\n"
+    /// How each answer may be cached (docs/contract.md#caching). The
+    /// greeting is the same from every server of a build, so any cache may
+    /// keep it for a minute. `/info` describes the one container that
+    /// answered, a health answer is only true now, and errors must not
+    /// outlive a fix: none of them may be stored.
+    public static let greetingCacheControl = "public, max-age=60"
+    public static let noStore = "no-store"
     /// Every path the server answers, with the methods it allows there.
     /// HEAD is answered wherever GET is.
     public static let routes: [String: [HTTPRequest.Method]] = [
@@ -22,12 +29,24 @@ public func buildRouter(info: ServerInfo, accessLogger: Logger) -> Router<BasicR
     router.add(middleware: AccessLogMiddleware(logger: accessLogger))
     router.add(middleware: ContractErrorMiddleware(routes: Contract.routes))
 
-    router.get("/") { _, _ in Contract.greeting }
-    router.get("/healthz") { _, _ in Contract.healthy }
+    router.get("/") { _, _ in plainText(Contract.greeting, cacheControl: Contract.greetingCacheControl) }
+    router.get("/healthz") { _, _ in plainText(Contract.healthy, cacheControl: Contract.noStore) }
     router.get("/info") { request, _ -> Response in
         try infoResponse(info, json: prefersJSON(accept: request.headers[.accept]))
     }
     return router
+}
+
+/// A plain-text answer with the contract's headers. For a HEAD request the
+/// body is left out but `Content-Length` still gives the GET body's size.
+func plainText(
+    _ text: String, status: HTTPResponse.Status = .ok, cacheControl: String, extra: HTTPFields = [:], head: Bool = false
+) -> Response {
+    var headers: HTTPFields = [
+        .contentType: "text/plain; charset=utf-8", .contentLength: String(text.utf8.count), .cacheControl: cacheControl,
+    ]
+    headers.append(contentsOf: extra)
+    return Response(status: status, headers: headers, body: head ? .init() : .init(byteBuffer: ByteBuffer(string: text)))
 }
 
 func infoResponse(_ info: ServerInfo, json: Bool) throws -> Response {
@@ -46,7 +65,10 @@ func infoResponse(_ info: ServerInfo, json: Bool) throws -> Response {
     }
     return Response(
         status: .ok,
-        headers: [.contentType: contentType, .contentLength: String(body.readableBytes), .vary: "Accept"],
+        headers: [
+            .contentType: contentType, .contentLength: String(body.readableBytes), .vary: "Accept",
+            .cacheControl: Contract.noStore,
+        ],
         body: .init(byteBuffer: body)
     )
 }

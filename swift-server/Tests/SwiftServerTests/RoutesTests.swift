@@ -20,6 +20,7 @@ final class RoutesTests: XCTestCase {
                 XCTAssertEqual(response.status, .ok)
                 XCTAssertEqual(response.headers[.contentType], "text/plain; charset=utf-8")
                 XCTAssertEqual(String(buffer: response.body), "Hello from Swift in Docker! Try /info for more details.\n")
+                XCTAssertEqual(response.headers[.cacheControl], "public, max-age=60")
             }
         }
     }
@@ -30,13 +31,14 @@ final class RoutesTests: XCTestCase {
                 XCTAssertEqual(response.status, .ok)
                 XCTAssertEqual(response.headers[.contentType], "text/plain; charset=utf-8")
                 XCTAssertEqual(response.headers[.vary], "Accept")
+                XCTAssertEqual(response.headers[.cacheControl], "no-store")
                 XCTAssertEqual(
                     String(buffer: response.body),
                     """
                     Server Information:
                     -------------------
                     Swift Version: \(swiftCompilerVersion)
-                    OS/Arch: linux/x86_64
+                    OS/Arch: linux/\(architecture)
                     Hostname: test-host
 
                     """
@@ -51,7 +53,7 @@ final class RoutesTests: XCTestCase {
                 XCTAssertEqual(response.status, .ok)
                 XCTAssertEqual(response.headers[.contentType], "application/json; charset=utf-8")
                 let decoded = try JSONDecoder().decode(ServerInfo.self, from: Data(buffer: response.body))
-                XCTAssertEqual(decoded, ServerInfo(language: "Swift", version: swiftCompilerVersion, os: "linux", arch: "x86_64", hostname: "test-host"))
+                XCTAssertEqual(decoded, ServerInfo(language: "Swift", version: swiftCompilerVersion, os: "linux", arch: architecture, hostname: "test-host"))
                 XCTAssertEqual(response.headers[.contentLength], String(response.body.readableBytes))
             }
         }
@@ -79,6 +81,7 @@ final class RoutesTests: XCTestCase {
             try await client.execute(uri: "/healthz", method: .get) { response in
                 XCTAssertEqual(response.status, .ok)
                 XCTAssertEqual(String(buffer: response.body), "ok\n")
+                XCTAssertEqual(response.headers[.cacheControl], "no-store")
             }
         }
     }
@@ -86,11 +89,14 @@ final class RoutesTests: XCTestCase {
     func testHeadAnswersWhereverGetDoesWithoutABody() async throws {
         try await app().test(.router) { client in
             for path in Contract.routes.keys.sorted() {
-                let getLength = try await client.execute(uri: path, method: .get) { $0.body.readableBytes }
+                let (getLength, getCacheControl) = try await client.execute(uri: path, method: .get) {
+                    ($0.body.readableBytes, $0.headers[.cacheControl])
+                }
                 try await client.execute(uri: path, method: .head) { response in
                     XCTAssertEqual(response.status, .ok, path)
                     XCTAssertEqual(response.body.readableBytes, 0, path)
                     XCTAssertEqual(response.headers[.contentLength], String(getLength), path)
+                    XCTAssertEqual(response.headers[.cacheControl], getCacheControl, path)
                 }
             }
         }
@@ -102,6 +108,7 @@ final class RoutesTests: XCTestCase {
                 try await client.execute(uri: path, method: .get) { response in
                     XCTAssertEqual(response.status, .notFound, path)
                     XCTAssertEqual(String(buffer: response.body), "not found\n", path)
+                    XCTAssertEqual(response.headers[.cacheControl], "no-store", path)
                 }
             }
             try await client.execute(uri: "/nope", method: .head) { response in
@@ -119,6 +126,7 @@ final class RoutesTests: XCTestCase {
                         XCTAssertEqual(response.status, .methodNotAllowed, "\(method) \(path)")
                         XCTAssertEqual(response.headers[.allow], "GET, HEAD", "\(method) \(path)")
                         XCTAssertEqual(String(buffer: response.body), "method not allowed\n")
+                        XCTAssertEqual(response.headers[.cacheControl], "no-store", "\(method) \(path)")
                     }
                 }
             }

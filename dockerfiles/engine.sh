@@ -2,10 +2,11 @@
 # Finds a Docker engine and a client that can run BuildKit builds; where
 # there is none and we are root on Debian or Ubuntu, installs Debian's
 # docker.io and starts dockerd in the background.
-#   tests/lab/engine.sh            make sure an engine is up (idempotent)
-#   tests/lab/engine.sh --client   print the client to use, start nothing
+#   dockerfiles/engine.sh            make sure an engine is up (idempotent)
+#   dockerfiles/engine.sh --client   print the client to use, start nothing
 set -euo pipefail
-source "$(dirname "$0")/../lib.sh"
+cd "$(dirname "$0")/.." || exit 1
+source tests/lib.sh
 
 ENGINE_LOG=${ENGINE_LOG:-.tools/engine/dockerd.log}
 ENGINE_WAIT_SECONDS=${ENGINE_WAIT_SECONDS:-60}
@@ -42,6 +43,7 @@ if ! engine_answers "$client"; then
   else
     mkdir -p "$(dirname "$ENGINE_LOG")"
     say "starting dockerd in the background (log: $ENGINE_LOG)"
+    show nohup dockerd ">>$ENGINE_LOG" "2>&1" "</dev/null" "&"
     nohup dockerd >>"$ENGINE_LOG" 2>&1 </dev/null &
     disown
   fi

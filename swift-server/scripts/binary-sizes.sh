@@ -4,9 +4,9 @@
 #   static-stdlib  -static-stdlib: Swift runtime inside, libc still shared
 #   static         -static-executable: no shared libraries at all
 # Prints a Markdown table and writes $RESULTS_DIR/binary-sizes.csv.
-#   tests/lab/binary-sizes.sh PACKAGE_DIR
+#   swift-server/scripts/binary-sizes.sh PACKAGE_DIR
 set -euo pipefail
-source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../../tests/lib.sh"
 
 package=${1:?usage: binary-sizes.sh PACKAGE_DIR}
 SWIFT=${SWIFT:-swift}
@@ -27,8 +27,8 @@ echo "variant,bytes,stripped_bytes,shared_libraries,swift_runtime_bytes" >"$csv"
 rows=()
 for entry in "${variants[@]}"; do
   read -r name scratch flag <<<"$entry"
-  say "building the $name binary (swift build -c release ${flag:+-Xswiftc $flag})"
-  (cd "$package" && "$SWIFT" build -c release --product server --scratch-path "$scratch" ${flag:+-Xswiftc "$flag"} 2>&1 | swift_progress)
+  say "building the $name binary (swift build -c release ${flag:+-Xswiftc $flag}): about 3 to 4 minutes the first time"
+  run "$SWIFT" build --package-path "$package" -c release --product server --scratch-path "$package/$scratch" ${flag:+-Xswiftc "$flag"} 2>&1 | swift_progress
   bin=$package/$scratch/release/server
   strip -o "$work/$name" "$bin"
   bytes=$(stat -c %s "$bin")

@@ -1,5 +1,5 @@
 # Sums a Swift binary's symbol sizes (input: nm -S -t d, four columns) by
-# where the code comes from. Used by tests/lab/binary-sizes.sh.
+# where the code comes from. Used by binary-sizes.sh beside it.
 function family(name,    m, n, mod) {
   if (name ~ /^\$s[0-9]/) {
     m = substr(name, 3); n = m + 0; mod = substr(m, length(n "") + 1, n)

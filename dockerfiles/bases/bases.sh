@@ -6,7 +6,7 @@
 #   BASES=local     equivalents built here from Debian packages
 # A base that is present and built from the same recipe is not rebuilt, so
 # a second run takes seconds.
-#   tests/lab/bases.sh --remove-local   remove the local bases (make distclean)
+#   dockerfiles/bases/bases.sh --remove-local   remove the local bases (make distclean)
 set -euo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib.sh
@@ -24,7 +24,6 @@ RECIPE_LABEL=org.swiftlab.recipe
 
 case $BASES in auto | registry | local) ;; *) die "BASES=$BASES: expected auto, registry or local" ;; esac
 require_engine
-export DOCKER_BUILDKIT=1
 
 keys=() args=() officials=() locals=() recipes=()
 while IFS=$'\t' read -r key arg official local recipe; do
@@ -33,7 +32,7 @@ done < <(tsv_rows "$BASES_DIR/bases.tsv")
 
 if [ "${1:-}" = --remove-local ]; then
   for name in "${locals[@]}"; do
-    "$DOCKER" image rm "$name" >/dev/null 2>&1 && say "removed $name" || true
+    [ -z "$(image_id "$name")" ] || run docker rmi "$name"
   done
   rm -f "$RECORD"
   exit 0
@@ -86,24 +85,24 @@ slim_recipe() {
 
 build_slim() {
   local name=$1 recipe=$2 tar mirrors=() opts=() line
-  command -v mmdebstrap >/dev/null || bash tests/lab/host-tools.sh mmdebstrap:mmdebstrap
+  command -v mmdebstrap >/dev/null || bash tests/host-tools.sh mmdebstrap:mmdebstrap
   while read -r line; do mirrors+=("$line"); done < <(debian_sources)
   while read -r line; do opts+=(--aptopt="$line"); done < <(apt_options)
   for line in "${SLIM_DPKG_OPTIONS[@]}"; do opts+=(--dpkgopt="$line"); done
   mkdir -p "$WORK_DIR"
   tar=$WORK_DIR/slim.tar
-  say "bootstrapping Debian $DEBIAN_SUITE (minbase) with mmdebstrap"
+  say "bootstrapping Debian $DEBIAN_SUITE (minbase) with mmdebstrap: about a minute"
   # The merged-usr hook makes the /bin -> usr/bin links itself, as the
   # official image has them, instead of installing usrmerge (and with it perl).
   # shellcheck disable=SC2016 # "$1" is expanded by mmdebstrap's hook, not here
-  mmdebstrap --variant=minbase --mode=root "${opts[@]}" \
+  run mmdebstrap --variant=minbase --mode=root "${opts[@]}" \
     --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
     --aptopt='APT::Install-Recommends "false"' \
     --customize-hook="copy-in $(printf '%s ' "$BASES_DIR"/apt/*)/etc/apt/apt.conf.d/" \
     --customize-hook='rm -rf "$1"/var/cache/apt/*.bin "$1"/var/log/apt/* "$1"/var/log/dpkg.log "$1"/var/log/bootstrap.log' \
     "$DEBIAN_SUITE" "$tar" "${mirrors[@]}" 2>&1 | progress
   say "importing it as $name"
-  "$DOCKER" import --change 'CMD ["bash"]' --change "LABEL $RECIPE_LABEL=$recipe" \
+  run docker import --change 'CMD ["bash"]' --change "LABEL $RECIPE_LABEL=$recipe" \
     --message "Debian $DEBIAN_SUITE minbase, slimmed, by the Swift multi-stage lab" "$tar" "$name" >/dev/null
   rm -f "$tar"
 }
@@ -117,7 +116,7 @@ distroless_recipe() {
 build_distroless() {
   local name=$1 recipe=$2 target=$3
   say "building $name (Dockerfile.distroless, target $target)"
-  "$DOCKER" build --progress=plain --target "$target" --build-arg "DEBIAN_IMAGE=$SLIM" \
+  run DOCKER_BUILDKIT=1 docker build --progress=plain --target "$target" --build-arg "DEBIAN_IMAGE=$SLIM" \
     --label "$RECIPE_LABEL=$recipe" -t "$name" -f "$BASES_DIR/Dockerfile.distroless" "$BASES_DIR" 2>&1 | progress
 }
 
@@ -172,8 +171,8 @@ build_swift() {
   done < <(git_mirrors)
   [ ! -s "$context/gitconfig" ] || printf '[safe]\n\tdirectory = *\n' >>"$context/gitconfig"
   cp "$BASES_DIR/Dockerfile.swift" "$context/Dockerfile"
-  say "building $name (this copies $(du -sh "$context" | cut -f1) into the engine)"
-  "$DOCKER" build --progress=plain --build-arg "DEBIAN_IMAGE=$SLIM" \
+  say "building $name: this copies $(du -sh "$context" | cut -f1) into the engine, about 2 minutes"
+  run DOCKER_BUILDKIT=1 docker build --progress=plain --build-arg "DEBIAN_IMAGE=$SLIM" \
     --label "$RECIPE_LABEL=$recipe" -t "$name" "$context" 2>&1 | progress
   rm -rf "$context"
 }
@@ -192,7 +191,7 @@ if [ "$BASES" = auto ]; then
   elif [ "$(jq -r .mode "$RECORD" 2>/dev/null)" = local ] && all_present "${locals[@]}"; then
     BASES=local
     say "BASES=auto: using the local bases chosen before (make bases BASES=registry to try the registry again)"
-  elif out=$(timeout "$PULL_TIMEOUT" "$DOCKER" pull -q "${officials[0]}" 2>&1); then
+  elif out=$(run timeout "$PULL_TIMEOUT" docker pull -q "${officials[0]}" 2>&1); then
     BASES=registry
     say "BASES=auto: the registry answers; using the official images"
   else
@@ -207,7 +206,7 @@ for i in "${!keys[@]}"; do
     name=${officials[$i]}
     if [ -z "$(image_id "$name")" ]; then
       say "pulling $name"
-      "$DOCKER" pull "$name" 2>&1 | progress || die "cannot pull $name; where the registry is blocked, use BASES=local"
+      run docker pull "$name" 2>&1 | progress || die "cannot pull $name; where the registry is blocked, use BASES=local"
     fi
   else
     name=${locals[$i]}
@@ -229,7 +228,7 @@ for i in "${!keys[@]}"; do
       new=$(image_id "$name") || die "building $name failed"
       # The image it replaces is left without a name: remove it (the Swift
       # builder is over 4 GB), unless a container or another tag still uses it.
-      if [ -n "$old" ] && [ "$old" != "$new" ]; then "$DOCKER" image rm "$old" >/dev/null 2>&1 || true; fi
+      if [ -n "$old" ] && [ "$old" != "$new" ]; then run docker rmi "$old" >/dev/null 2>&1 || true; fi
     fi
   fi
   [ "${keys[$i]}" = slim ] && SLIM=$name

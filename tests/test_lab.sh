@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# The lab's steps as a learner runs them: each prints every docker command
+# it runs, exactly as it runs it, so that it can be typed again by hand.
+#
+# The steps run with DOCKER set to a stand-in client that records each call
+# and passes it on to the real one; the test then compares the record with
+# what the steps printed, both ways.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+source tests/lib.sh
+
+RESULTS_DIR=${RESULTS_DIR:-results}
+require_engine
+[ -s "$RESULTS_DIR/bases.json" ] || die "no $RESULTS_DIR/bases.json (run: make bases)"
+REAL_DOCKER=$DOCKER
+
+WORK=$(mktemp -d)
+on_exit rm -rf "$WORK"
+mkdir "$WORK/calls"
+cat >"$WORK/docker" <<EOF
+#!/usr/bin/env bash
+# Records its arguments (NUL-separated, one file per call), then runs the real client.
+printf '%s\0' "\$@" >"\$(mktemp "$WORK/calls/XXXXXXXX")"
+exec "$REAL_DOCKER" "\$@"
+EOF
+chmod +x "$WORK/docker"
+DOCKER=$WORK/docker
+
+# step NAME COMMAND...: run COMMAND (a make target, or a step of
+# dockerfiles/lab.sh) with the recording client; its output goes to
+# $WORK/NAME.out, its docker calls to $WORK/NAME.calls, one per line, as
+# `shown` writes them.
+step() {
+  local name=$1 call status
+  shift
+  rm -f "$WORK"/calls/*
+  DOCKER=$DOCKER "$@" >"$WORK/$name.out" 2>&1
+  status=$?
+  : >"$WORK/$name.calls"
+  for call in "$WORK"/calls/*; do
+    [ -e "$call" ] || continue
+    mapfile -d '' -t args <"$call"
+    shown docker "${args[@]}" >>"$WORK/$name.calls"
+  done
+  return "$status"
+}
+
+# printed NAME: the docker commands the step printed, without "$ ".
+printed() { sed -n "s|^\\$ \\(\\(DOCKER_BUILDKIT=1 \\)\\?$DOCKER .*\\)|\\1|p" "$WORK/$1.out"; }
+
+# check_transcript NAME PATTERN...: every docker command the step printed
+# is one it ran, and every call it made that matches one of the PATTERNs
+# (extended regular expressions on the arguments: the learner's commands,
+# not the step's own polling and bookkeeping) was printed.
+check_transcript() {
+  local name=$1 line missing='' unrun='' pattern
+  shift
+  while IFS= read -r line; do
+    grep -qxF "${line#DOCKER_BUILDKIT=1 }" "$WORK/$name.calls" || unrun+="$line"$'\n'
+  done < <(printed "$name")
+  while IFS= read -r line; do
+    for pattern in "$@"; do
+      if [[ ${line#"$DOCKER" } =~ $pattern ]]; then
+        printed "$name" | sed 's/^DOCKER_BUILDKIT=1 //' | grep -qxF "$line" || missing+="$line"$'\n'
+        break
+      fi
+    done
+  done <"$WORK/$name.calls"
+  if [ -z "$unrun" ]; then pass "the $name step: every docker command it prints is one it runs"; else fail "the $name step: every docker command it prints is one it runs" "$unrun"; fi
+  local kinds
+  kinds=$(printf '%s\n' "$@" | sed -E 's/^\^//; s/ .*//' | sort -u | paste -sd, - | sed 's/,/, /g')
+  if [ -z "$missing" ]; then pass "the $name step prints every docker $kinds it runs"; else fail "the $name step prints every docker $kinds it runs" "$missing"; fi
+}
+
+failed_step() { fail "$1" "last lines of its output:" "$(tail -n 15 "$WORK/$2.out")"; }
+
+# --- make images: docker build, then docker images ------------------------------
+if step images make images; then
+  pass "make images succeeds with the recording client"
+  check_transcript images '^build ' '^images '
+  while IFS=$'\t' read -r image dockerfile _; do
+    expected="DOCKER_BUILDKIT=1 $DOCKER build -f dockerfiles/$dockerfile -t $image"
+    while read -r arg; do
+      expected+=" --build-arg $arg=$(jq -r --arg a "$arg" '.bases[] | select(.build_arg == $a) | .name' "$RESULTS_DIR/bases.json")"
+    done < <(base_args "dockerfiles/$dockerfile")
+    expected+=" swift-server"
+    if printed images | grep -qxF "$expected"; then
+      pass "make images prints: \$ $expected"
+    else
+      fail "make images prints the build of $image with its bases and context" "expected: $expected" "$(printed images | grep -F " -t $image " || echo '(no such line)')"
+    fi
+    if printed images | grep -qxF "$DOCKER images $image"; then pass "make images lists $image with docker images"; else fail "make images lists $image with docker images"; fi
+  done < <(tsv_rows dockerfiles/images.tsv)
+else
+  failed_step "make images succeeds with the recording client" images
+fi
+
+# A printed command works when typed again: run two of them through a shell.
+build_line=$(printed images | grep -F -- " -t swift-app-scratch " | head -n1)
+if [ -n "$build_line" ] && out=$(bash -c "$build_line" 2>&1); then
+  pass "the printed docker build of swift-app-scratch, run by hand, builds it"
+else
+  fail "the printed docker build of swift-app-scratch, run by hand, builds it" "$build_line" "$(tail -n 5 <<<"${out:-}")"
+fi
+
+# --- make history ------------------------------------------------------------------
+if step history make history; then
+  check_transcript history '^history '
+  assert_match "make history shows the layers of the distroless image" 'COPY /out/server /server' "$(cat "$WORK/history.out")"
+else
+  failed_step "make history succeeds" history
+fi
+
+# The small images from here on: their steps take seconds.
+SMALL_IMAGES=(swift-app-distroless-static swift-app-scratch)
+SMALL="${SMALL_IMAGES[*]}"
+
+# --- make sizes: docker image inspect, docker save | gzip ---------------------------
+if step sizes make sizes IMAGES="$SMALL"; then
+  check_transcript sizes '^save ' '^image inspect --format .\{\{\.Size\}\} \{\{len'
+  inspect_line=$(printed sizes | grep -F "image inspect" | grep -F swift-app-scratch | head -n1)
+  assert_eq "the printed size command, run by hand, gives the table's figure" \
+    "$(jq -r '.[] | select(.image == "swift-app-scratch") | "\(.bytes) \(.layers)"' "$RESULTS_DIR/sizes.json")" \
+    "$(bash -c "$inspect_line" 2>&1)"
+  assert_match "make sizes prints the table" '\| swift-app-scratch \| multi-stage, static binary \| scratch \| [0-9.]+ MB \| [0-9.]+ MB \| 1 \|' "$(cat "$WORK/sizes.out")"
+else
+  failed_step "make sizes succeeds" sizes
+fi
+
+# --- make up, smoke, down: docker run, curl, docker stop, docker rm ------------------
+busy=''
+for image in "${SMALL_IMAGES[@]}"; do "$REAL_DOCKER" container inspect "$image" >/dev/null 2>&1 && busy+="$image "; done
+if [ -n "$busy" ]; then
+  skip "make up, smoke and down" "containers of a running 'make up' are here ($busy); stop them with make down and test again"
+else
+  on_exit "$REAL_DOCKER" rm -f "${SMALL_IMAGES[@]}"
+  if step up make up IMAGES="$SMALL"; then
+    check_transcript up '^run ' '^rm ' '^ps'
+    for image in "${SMALL_IMAGES[@]}"; do
+      port=$(awk -F'\t' -v i="$image" '$1 == i { print $5 }' dockerfiles/images.tsv)
+      assert_match "make up prints: \$ docker run -d --name $image -p 127.0.0.1:$port:8080 $image" \
+        "(^|"$'\n'")\\\$ $DOCKER run -d --name $image -p 127\\.0\\.0\\.1:$port:8080 $image"$'\n' "$(cat "$WORK/up.out")"
+      assert_eq "make up publishes $image on loopback only, by default" "127.0.0.1:$port" \
+        "$("$REAL_DOCKER" port "$image" 8080/tcp 2>&1 | head -n1)"
+    done
+    if step smoke make smoke IMAGES="$SMALL"; then
+      assert_match "make smoke prints each curl and its answer" \
+        '\$ curl -fsS http://localhost:[0-9]+/info'$'\n''Server Information:' "$(cat "$WORK/smoke.out")"
+    else
+      failed_step "make smoke succeeds" smoke
+    fi
+  else
+    failed_step "make up succeeds" up
+  fi
+  if step down make down IMAGES="$SMALL"; then
+    check_transcript down '^stop ' '^rm '
+    for image in "${SMALL_IMAGES[@]}"; do
+      assert_match "make down prints docker stop and docker rm for $image" \
+        "\\\$ $DOCKER stop $image"$'\n'"$image"$'\n'"\\\$ $DOCKER rm $image" "$(cat "$WORK/down.out")"
+    done
+    gone=yes
+    for image in "${SMALL_IMAGES[@]}"; do "$REAL_DOCKER" container inspect "$image" >/dev/null 2>&1 && gone=''; done
+    assert_eq "make down leaves no container behind" yes "$gone"
+  else
+    failed_step "make down succeeds" down
+  fi
+fi
+
+# --- Removing an image: docker rmi (then built again from the cache) ----------------
+step clean env IMAGES=swift-app-scratch bash dockerfiles/lab.sh clean
+check_transcript clean '^rmi ' '^stop ' '^rm '
+assert_match "the clean step prints docker rmi" "\\\$ $DOCKER rmi swift-app-scratch" "$(cat "$WORK/clean.out")"
+if step rebuild env IMAGES=swift-app-scratch bash dockerfiles/lab.sh build; then
+  pass "swift-app-scratch is built again (from BuildKit's cache)"
+else
+  failed_step "swift-app-scratch is built again (from BuildKit's cache)" rebuild
+fi
+
+# --- Bad selections: one line, non-zero ------------------------------------------------
+out=$(IMAGES=no-such-image bash dockerfiles/lab.sh history 2>&1)
+status=$?
+all_images=$(tsv_rows dockerfiles/images.tsv | cut -f1 | paste -sd' ' -)
+assert_eq "IMAGES naming an unknown image: exit 1 and one line" \
+  "1 error: IMAGES: no image no-such-image in dockerfiles/images.tsv (images: $all_images)" "$status $out"
+
+finish
