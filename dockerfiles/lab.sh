@@ -169,7 +169,7 @@ clean() {
 command=${1:-}
 case $command in
   build) require_engine; need_bases; build ;;
-  sizes) require_engine; sizes ;;
+  sizes) require_engine; need_bases; sizes ;;
   history | up | down | clean) require_engine; "$command" ;;
   smoke) smoke ;;
   *) die "usage: dockerfiles/lab.sh build|sizes|history|up|smoke|down|clean" ;;

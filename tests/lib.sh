@@ -357,8 +357,8 @@ compressed_size() {
   size=$(awk -v id="$id" '$1 == id { print $2 }' "$cache" 2>/dev/null | tail -n1)
   if [ -z "$size" ]; then
     bytes=$(image_size "$1")
-    # About 25 MB/s on 2 cores: warn when it takes over a minute.
-    say "measuring the compressed size of $1 ($(mb "$bytes"))$( ((bytes > 1500000000)) && echo ": about $((bytes / 1500000000)) minute(s)")" >&2
+    # About 25 MB/s on 2 cores: say so when it takes minutes.
+    say "measuring the compressed size of $1 ($(mb "$bytes"))$( ((bytes >= 3000000000)) && echo ": about $((bytes / 1500000000)) minutes")" >&2
     show docker save "$1" '|' "$zip" -6 '|' wc -c
     size=$("$DOCKER" save "$1" | "$zip" -6 | wc -c)
     mkdir -p "$(dirname "$cache")"

@@ -99,22 +99,20 @@ while IFS=$'\t' read -r image dockerfile type base _ goal zgoal; do
   # Only Docker's DNS server knows the container's own name. The server
   # listens on the address it resolves to (not on loopback), which is where
   # the published port leads, and the HEALTHCHECK's probe must go there too.
-  if [ "$type" != single-stage ]; then
-    network=swiftlab-test-net
-    if [ -z "$("$DOCKER" network ls -q --filter name="^$network\$")" ]; then
-      "$DOCKER" network create "$network" >/dev/null && on_exit "$DOCKER" network rm "$network"
-    fi
-    if run_container "$container-dns" "$image" --network "$network" -e HOST="$container-dns" &&
-      wait_healthy "$container-dns" 60 &&
-      [ "$(curl -fsS --max-time 2 "http://127.0.0.1:$PORT_OF_CONTAINER/healthz")" = ok ]; then
-      pass "$image: HOST=$container-dns (a name only Docker's DNS knows): serves there, and its probe follows it to healthy"
-    else
-      fail "$image: HOST=$container-dns (a name only Docker's DNS knows): serves there, and its probe follows it to healthy"
-      container_logs "$container-dns"
-      "$DOCKER" inspect --format '{{json .State.Health}}' "$container-dns" 2>&1 | sed 's/^/          health: /'
-    fi
-    "$DOCKER" rm -f "$container-dns" >/dev/null 2>&1
+  network=swiftlab-test-net
+  if [ -z "$("$DOCKER" network ls -q --filter name="^$network\$")" ]; then
+    "$DOCKER" network create "$network" >/dev/null && on_exit "$DOCKER" network rm "$network"
   fi
+  if run_container "$container-dns" "$image" --network "$network" -e HOST="$container-dns" &&
+    wait_healthy "$container-dns" 60 &&
+    [ "$(curl -fsS --max-time 2 "http://127.0.0.1:$PORT_OF_CONTAINER/healthz")" = ok ]; then
+    pass "$image: HOST=$container-dns (a name only Docker's DNS knows): serves there, and its probe follows it to healthy"
+  else
+    fail "$image: HOST=$container-dns (a name only Docker's DNS knows): serves there, and its probe follows it to healthy"
+    container_logs "$container-dns"
+    "$DOCKER" inspect --format '{{json .State.Health}}' "$container-dns" 2>&1 | sed 's/^/          health: /'
+  fi
+  "$DOCKER" rm -f "$container-dns" >/dev/null 2>&1
 
   # --- container-structure-test ------------------------------------------------------
   config=dockerfiles/structure/$image.yaml

@@ -220,12 +220,14 @@ for i in "${!keys[@]}"; do
     if [ -n "$old" ] && [ "$(image_label "$name" "$RECIPE_LABEL")" = "$recipe" ]; then
       say "$name is up to date"
     else
+      start=$(now_ms)
       case ${recipes[$i]} in
         mmdebstrap) build_slim "$name" "$recipe" ;;
         Dockerfile.distroless:*) build_distroless "$name" "$recipe" "${recipes[$i]#*:}" ;;
         Dockerfile.swift) build_swift "$name" "$recipe" ;;
       esac
       new=$(image_id "$name") || die "building $name failed"
+      say "built $name in $(( ($(now_ms) - start) / 1000 )) s"
       # The image it replaces is left without a name: remove it (the Swift
       # builder is over 4 GB), unless a container or another tag still uses it.
       if [ -n "$old" ] && [ "$old" != "$new" ]; then run docker rmi "$old" >/dev/null 2>&1 || true; fi
