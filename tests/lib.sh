@@ -245,7 +245,7 @@ check_contract() {
 header_of() {
   local url=$1 name=$2
   shift 2
-  curl -sS -D - -o /dev/null "$@" "$url" | tr -d '\r' | awk -v name="$name" 'BEGIN { IGNORECASE = 1 } tolower($0) ~ "^" tolower(name) ":" { sub(/^[^:]*:[ \t]*/, ""); print; exit }'
+  curl -sS -D - -o /dev/null "$@" "$url" | tr -d '\r' | awk -v name="$name" 'tolower($0) ~ "^" tolower(name) ":" { sub(/^[^:]*:[ \t]*/, ""); print; exit }'
 }
 
 # tsv_rows FILE: the data rows of a tab-separated table (no comments, no

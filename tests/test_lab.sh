@@ -45,8 +45,9 @@ step() {
   return "$status"
 }
 
-# printed NAME: the docker commands the step printed, without "$ ".
-printed() { sed -n "s|^\\$ \\(\\(DOCKER_BUILDKIT=1 \\)\\?$DOCKER .*\\)|\\1|p" "$WORK/$1.out"; }
+# printed NAME: the docker commands the step printed, without "$ ", and
+# of a pipeline (docker save IMAGE | gzip) the docker command alone.
+printed() { sed -n "s|^\\$ \\(\\(DOCKER_BUILDKIT=1 \\)\\?$DOCKER .*\\)|\\1|p" "$WORK/$1.out" | sed 's/ | .*//'; }
 
 # check_transcript NAME PATTERN...: every docker command the step printed
 # is one it ran, and every call it made that matches one of the PATTERNs
@@ -175,6 +176,33 @@ if step rebuild env IMAGES=swift-app-scratch bash dockerfiles/lab.sh build; then
 else
   failed_step "swift-app-scratch is built again (from BuildKit's cache)" rebuild
 fi
+
+# --- make distclean's removal of the local bases: docker rmi, nothing real ---------
+# A stand-in client that has every image and removes none: it records the
+# calls, so the step's commands can be checked without losing the bases.
+cat >"$WORK/docker-stub" <<EOF
+#!/usr/bin/env bash
+printf '%s\0' "\$@" >"\$(mktemp "$WORK/calls/XXXXXXXX")"
+case "\$1 \$2" in
+  "buildx version") exit 1 ;;
+  "version --format") echo 20.10.24 ;;
+  "image inspect") echo sha256:0123456789abcdef ;;
+  "rmi "*) echo "Untagged: \$2" ;;
+esac
+EOF
+chmod +x "$WORK/docker-stub"
+mkdir -p "$WORK/results"
+echo '{}' >"$WORK/results/bases.json"
+DOCKER=$WORK/docker-stub
+if step remove-bases env RESULTS_DIR="$WORK/results" bash dockerfiles/bases/bases.sh --remove-local; then
+  check_transcript remove-bases '^rmi '
+  expected=$(tsv_rows dockerfiles/bases/bases.tsv | cut -f4 | sed "s|^|$DOCKER rmi |")
+  assert_eq "removing the local bases prints docker rmi for each of them" "$expected" "$(printed remove-bases)"
+  if [ -e "$WORK/results/bases.json" ]; then fail "removing the local bases removes the record"; else pass "removing the local bases removes the record"; fi
+else
+  failed_step "removing the local bases succeeds" remove-bases
+fi
+DOCKER=$WORK/docker
 
 # --- Bad selections: one line, non-zero ------------------------------------------------
 out=$(IMAGES=no-such-image bash dockerfiles/lab.sh history 2>&1)

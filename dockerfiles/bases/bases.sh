@@ -30,6 +30,11 @@ while IFS=$'\t' read -r key arg official local recipe; do
   keys+=("$key") args+=("$arg") officials+=("$official") locals+=("$local") recipes+=("$recipe")
 done < <(tsv_rows "$BASES_DIR/bases.tsv")
 
+image_id() { "$DOCKER" image inspect --format '{{.Id}}' "$1" 2>/dev/null; }
+image_label() { "$DOCKER" image inspect --format "{{ index .Config.Labels \"$2\" }}" "$1" 2>/dev/null || true; }
+sha() { sha256sum | cut -c1-16; }
+progress() { sed -u 's/^/  /'; }
+
 if [ "${1:-}" = --remove-local ]; then
   for name in "${locals[@]}"; do
     [ -z "$(image_id "$name")" ] || run docker rmi "$name"
@@ -37,11 +42,6 @@ if [ "${1:-}" = --remove-local ]; then
   rm -f "$RECORD"
   exit 0
 fi
-
-image_id() { "$DOCKER" image inspect --format '{{.Id}}' "$1" 2>/dev/null; }
-image_label() { "$DOCKER" image inspect --format "{{ index .Config.Labels \"$2\" }}" "$1" 2>/dev/null || true; }
-sha() { sha256sum | cut -c1-16; }
-progress() { sed -u 's/^/  /'; }
 
 # --- The slim base: a minbase bootstrap, slimmed like the official image ----
 
