@@ -26,6 +26,23 @@ run_container() {
   PORT_OF_CONTAINER=$("$DOCKER" port "$name" 8080/tcp | head -n1 | sed 's/.*://')
 }
 
+# check_serves DESCRIPTION NAME IMAGE [DOCKER RUN OPTION...]: the container
+# starts, its HEALTHCHECK says healthy, and /healthz answers through its
+# published port; on failure, its logs and health record. Removed after.
+check_serves() {
+  local description=$1 name=$2 image=$3
+  shift 3
+  if run_container "$name" "$image" "$@" && wait_healthy "$name" 60 &&
+    [ "$(curl -fsS --max-time 2 "http://127.0.0.1:$PORT_OF_CONTAINER/healthz")" = ok ]; then
+    pass "$description"
+  else
+    fail "$description"
+    container_logs "$name"
+    "$DOCKER" inspect --format '{{json .State.Health}}' "$name" 2>&1 | sed 's/^/          health: /'
+  fi
+  "$DOCKER" rm -f "$name" >/dev/null 2>&1
+}
+
 sizes=() sized=()
 while IFS=$'\t' read -r image dockerfile type base _ goal zgoal; do
   say "$image ($type, dockerfiles/$dockerfile)"
@@ -83,15 +100,8 @@ while IFS=$'\t' read -r image dockerfile type base _ goal zgoal; do
 
   # --- Hardened run: read-only root, no capabilities ---------------------------------
   if [ "$type" != single-stage ]; then
-    if run_container "$container-ro" "$image" --read-only --cap-drop ALL --security-opt no-new-privileges &&
-      wait_healthy "$container-ro" 60 &&
-      [ "$(curl -fsS "http://127.0.0.1:$PORT_OF_CONTAINER/healthz")" = ok ]; then
-      pass "$image: serves with --read-only --cap-drop ALL"
-    else
-      fail "$image: serves with --read-only --cap-drop ALL"
-      container_logs "$container-ro"
-    fi
-    "$DOCKER" rm -f "$container-ro" >/dev/null 2>&1
+    check_serves "$image: serves with --read-only --cap-drop ALL" "$container-ro" "$image" \
+      --read-only --cap-drop ALL --security-opt no-new-privileges
   fi
   "$DOCKER" rm -f "$container" >/dev/null 2>&1
 
@@ -103,16 +113,8 @@ while IFS=$'\t' read -r image dockerfile type base _ goal zgoal; do
   if [ -z "$("$DOCKER" network ls -q --filter name="^$network\$")" ]; then
     "$DOCKER" network create "$network" >/dev/null && on_exit "$DOCKER" network rm "$network"
   fi
-  if run_container "$container-dns" "$image" --network "$network" -e HOST="$container-dns" &&
-    wait_healthy "$container-dns" 60 &&
-    [ "$(curl -fsS --max-time 2 "http://127.0.0.1:$PORT_OF_CONTAINER/healthz")" = ok ]; then
-    pass "$image: HOST=$container-dns (a name only Docker's DNS knows): serves there, and its probe follows it to healthy"
-  else
-    fail "$image: HOST=$container-dns (a name only Docker's DNS knows): serves there, and its probe follows it to healthy"
-    container_logs "$container-dns"
-    "$DOCKER" inspect --format '{{json .State.Health}}' "$container-dns" 2>&1 | sed 's/^/          health: /'
-  fi
-  "$DOCKER" rm -f "$container-dns" >/dev/null 2>&1
+  check_serves "$image: HOST=$container-dns (a name only Docker's DNS knows): serves there, and its probe follows it to healthy" \
+    "$container-dns" "$image" --network "$network" -e HOST="$container-dns"
 
   # --- container-structure-test ------------------------------------------------------
   config=dockerfiles/structure/$image.yaml
