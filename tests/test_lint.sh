@@ -62,6 +62,26 @@ for f in "${files[@]}"; do
   fi
 done
 
+# --- Docs: every relative link leads to a file, and every #anchor to a heading ---------
+broken=$(python3 - README.md docs/*.md <<'EOF'
+import os, re, sys
+def anchors(path):
+    return {re.sub(r"[^\w\- ]", "", m.group(1).strip().lower()).replace(" ", "-")
+            for m in re.finditer(r"^#+ (.*)$", open(path).read(), re.M)}
+for page in sys.argv[1:]:
+    for link in re.findall(r"\]\(([^)\s]+)\)", open(page).read()):
+        if re.match(r"[a-z]+:", link):
+            continue
+        path, _, fragment = link.partition("#")
+        target = os.path.normpath(os.path.join(os.path.dirname(page), path)) if path else page
+        if not os.path.exists(target):
+            print(f"{page}: {link}: no such file")
+        elif fragment and target.endswith(".md") and fragment not in anchors(target):
+            print(f"{page}: {link}: no such heading")
+EOF
+)
+assert_eq "every link in README.md and docs/ leads to a file and heading that exist" "" "$broken"
+
 # --- make help: every target and variable, readable --------------------------------
 help=$(make --no-print-directory help 2>&1)
 unexpanded=$(grep -F "\$(" <<<"$help")
