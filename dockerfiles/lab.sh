@@ -77,7 +77,7 @@ build() {
     start=$(now_ms)
     run DOCKER_BUILDKIT=1 docker build -f "${dockerfiles[$i]}" -t "${names[$i]}" "${args[@]}" "$CONTEXT" ||
       die "building ${names[$i]} failed (see the build output above)"
-    say "built ${names[$i]} in $(( ($(now_ms) - start) / 1000 )) s"
+    say "built ${names[$i]} in $(seconds_since "$start") s"
     run docker images "${names[$i]}"
   done
 }

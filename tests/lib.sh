@@ -150,6 +150,9 @@ finish() {
 # now_ms: milliseconds since the epoch.
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
+# seconds_since START_MS: whole seconds from START_MS (a now_ms) to now.
+seconds_since() { echo $((($(now_ms) - $1) / 1000)); }
+
 # free_port: a TCP port on loopback that nothing listens on right now.
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'

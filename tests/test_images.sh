@@ -43,6 +43,12 @@ check_serves() {
   "$DOCKER" rm -f "$name" >/dev/null 2>&1
 }
 
+# A user-defined network: its containers resolve each other's names
+# through Docker's DNS server.
+network=swiftlab-test-net
+"$DOCKER" network rm "$network" >/dev/null 2>&1
+"$DOCKER" network create "$network" >/dev/null && on_exit "$DOCKER" network rm "$network"
+
 sizes=() sized=()
 while IFS=$'\t' read -r image dockerfile type base _ goal zgoal; do
   say "$image ($type, dockerfiles/$dockerfile)"
@@ -109,10 +115,6 @@ while IFS=$'\t' read -r image dockerfile type base _ goal zgoal; do
   # Only Docker's DNS server knows the container's own name. The server
   # listens on the address it resolves to (not on loopback), which is where
   # the published port leads, and the HEALTHCHECK's probe must go there too.
-  network=swiftlab-test-net
-  if [ -z "$("$DOCKER" network ls -q --filter name="^$network\$")" ]; then
-    "$DOCKER" network create "$network" >/dev/null && on_exit "$DOCKER" network rm "$network"
-  fi
   check_serves "$image: HOST=$container-dns (a name only Docker's DNS knows): serves there, and its probe follows it to healthy" \
     "$container-dns" "$image" --network "$network" -e HOST="$container-dns"
 

@@ -81,16 +81,20 @@ assert_le "healthcheck with nothing listening answers within 2000 ms" "$elapsed"
 assert_match "healthcheck failure is one line naming the port" "^server: healthcheck failed: connect to 127.0.0.1:$IDLE_PORT: [^"$'\n'"]+$" "$probe_err"
 
 # The probe goes where HOST says: a name is resolved, a wildcard means loopback.
-out=$(PORT="$PORT" HOST=localhost "$SERVER_BIN" healthcheck 2>&1)
-assert_eq "healthcheck with HOST=localhost resolves the name and finds the server on 127.0.0.1" "0 " "$? $out"
+# probe_outcome PORT HOST: "STATUS STDERR" of `server healthcheck` with them.
+probe_outcome() {
+  local out status
+  out=$(PORT=$1 HOST=$2 "$SERVER_BIN" healthcheck 2>&1)
+  status=$?
+  echo "$status $out"
+}
+assert_eq "healthcheck with HOST=localhost resolves the name and finds the server on 127.0.0.1" "0 " "$(probe_outcome "$PORT" localhost)"
 ALT_PORT=$(free_port)
 start_server alt PORT="$ALT_PORT" HOST=127.0.0.2
 if wait_for_http "http://127.0.0.2:$ALT_PORT/healthz" "$SERVER_PID" 10; then
-  out=$(PORT="$ALT_PORT" HOST=127.0.0.2 "$SERVER_BIN" healthcheck 2>&1)
-  assert_eq "healthcheck follows HOST=127.0.0.2 to a server listening there" "0 " "$? $out"
-  out=$(PORT="$ALT_PORT" HOST=0.0.0.0 "$SERVER_BIN" healthcheck 2>&1)
+  assert_eq "healthcheck follows HOST=127.0.0.2 to a server listening there" "0 " "$(probe_outcome "$ALT_PORT" 127.0.0.2)"
   assert_eq "healthcheck with HOST=0.0.0.0 probes 127.0.0.1, where that server is not" \
-    "1 server: healthcheck failed: connect to 127.0.0.1:$ALT_PORT: Connection refused" "$? $out"
+    "1 server: healthcheck failed: connect to 127.0.0.1:$ALT_PORT: Connection refused" "$(probe_outcome "$ALT_PORT" 0.0.0.0)"
 else
   server_failed alt "server starts with HOST=127.0.0.2"
 fi
@@ -99,10 +103,8 @@ if grep -qE '^0{31}1 .* lo$' /proc/net/if_inet6 2>/dev/null; then
   V6_PORT=$(free_port)
   start_server v6 PORT="$V6_PORT" HOST=::
   if wait_for_http "http://[::1]:$V6_PORT/healthz" "$SERVER_PID" 10; then
-    out=$(PORT="$V6_PORT" HOST=:: "$SERVER_BIN" healthcheck 2>&1)
-    assert_eq "healthcheck with HOST=:: probes ::1" "0 " "$? $out"
-    out=$(PORT="$V6_PORT" HOST=::1 "$SERVER_BIN" healthcheck 2>&1)
-    assert_eq "healthcheck with HOST=::1 probes ::1" "0 " "$? $out"
+    assert_eq "healthcheck with HOST=:: probes ::1" "0 " "$(probe_outcome "$V6_PORT" ::)"
+    assert_eq "healthcheck with HOST=::1 probes ::1" "0 " "$(probe_outcome "$V6_PORT" ::1)"
   else
     server_failed v6 "server starts with HOST=::"
   fi

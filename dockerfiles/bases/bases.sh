@@ -227,7 +227,7 @@ for i in "${!keys[@]}"; do
         Dockerfile.swift) build_swift "$name" "$recipe" ;;
       esac
       new=$(image_id "$name") || die "building $name failed"
-      say "built $name in $(( ($(now_ms) - start) / 1000 )) s"
+      say "built $name in $(seconds_since "$start") s"
       # The image it replaces is left without a name: remove it (the Swift
       # builder is over 4 GB), unless a container or another tag still uses it.
       if [ -n "$old" ] && [ "$old" != "$new" ]; then run docker rmi "$old" >/dev/null 2>&1 || true; fi
