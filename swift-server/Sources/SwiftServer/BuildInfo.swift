@@ -43,8 +43,16 @@ public struct ServerInfo: Sendable, Equatable, Codable {
 public func currentHostname() -> String {
     var buffer = [CChar](repeating: 0, count: 256)
     guard gethostname(&buffer, buffer.count - 1) == 0 else { return "unknown" }
-    let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    let name = String(nulTerminated: buffer)
     return name.isEmpty ? "unknown" : name
+}
+
+extension String {
+    /// The text of a NUL-terminated C buffer, as `gethostname` and
+    /// `getnameinfo` fill it.
+    init(nulTerminated buffer: [CChar]) {
+        self.init(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
 }
 
 #if os(Linux)

@@ -51,7 +51,7 @@ public enum HealthProbe {
         var next: UnsafeMutablePointer<addrinfo>? = list
         while let entry = next {
             next = entry.pointee.ai_next
-            let address = describe(entry.pointee)
+            let address = describe(entry.pointee, port: port)
             switch request(entry.pointee, host: host, port: port, path: path, deadline: deadline) {
             case .success(let outcome): return outcome
             case .failure(let reason): failure = "connect to \(address): \(reason)"
@@ -113,14 +113,11 @@ public enum HealthProbe {
     }
 
     /// "127.0.0.1:8080" or "[::1]:8080": the numeric address of an entry.
-    static func describe(_ entry: addrinfo) -> String {
+    static func describe(_ entry: addrinfo, port: Int) -> String {
         var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
-        var service = [CChar](repeating: 0, count: Int(NI_MAXSERV))
-        guard getnameinfo(entry.ai_addr, entry.ai_addrlen, &host, socklen_t(host.count), &service, socklen_t(service.count),
-                          NI_NUMERICHOST | NI_NUMERICSERV) == 0
-        else { return "?" }
-        let name = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let port = String(decoding: service.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard getnameinfo(entry.ai_addr, entry.ai_addrlen, &host, socklen_t(host.count), nil, 0, NI_NUMERICHOST) == 0
+        else { return "?:\(port)" }
+        let name = String(nulTerminated: host)
         return entry.ai_family == AF_INET6 ? "[\(name)]:\(port)" : "\(name):\(port)"
     }
 
