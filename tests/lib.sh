@@ -399,3 +399,103 @@ show_log() {
   sed 's/^/          | /' "$2"
   printf '          --- end of %s ---\n' "$1"
 }
+
+# --- The manifests: every image of the lab, core and examples --------------
+#
+# dockerfiles/images.tsv (the Swift server, example "swift") and
+# examples/NAME/images.tsv (example NAME) share one format
+# (docs/adding-an-example.md#the-manifest). Each data row starts with its
+# kind:
+#   language  NAME                      the language, as the contract greets
+#   context   FOLDER                    the build context, from the manifest's folder
+#   image     NAME DOCKERFILE TYPE BUILD-BASES BASE PORT GOAL ZGOAL
+# Dockerfiles are named from the manifest's folder too, and each image's
+# container-structure-test file is structure/NAME.yaml beside the manifest.
+
+# manifests: every manifest file, the core one first.
+manifests() {
+  echo dockerfiles/images.tsv
+  local f
+  for f in examples/*/images.tsv; do [ -f "$f" ] && echo "$f"; done
+  return 0
+}
+
+# example_of MANIFEST: the example a manifest describes.
+example_of() {
+  case $1 in
+    dockerfiles/images.tsv) echo swift ;;
+    *) basename "$(dirname "$1")" ;;
+  esac
+}
+
+# load_manifests: read every manifest into parallel arrays, one entry per
+# image: IMG_NAME, IMG_EXAMPLE, IMG_LANGUAGE, IMG_DIR (the manifest's
+# folder), IMG_DOCKERFILE and IMG_CONTEXT (paths from the lab's root),
+# IMG_TYPE, IMG_BUILD_BASES (space-separated keys), IMG_BASE (a key or
+# "scratch"), IMG_PORT, IMG_GOAL and IMG_ZGOAL (MB or "-"). A malformed row
+# stops with one line naming the file and line.
+load_manifests() {
+  IMG_NAME=() IMG_EXAMPLE=() IMG_LANGUAGE=() IMG_DIR=() IMG_DOCKERFILE=() IMG_CONTEXT=()
+  IMG_TYPE=() IMG_BUILD_BASES=() IMG_BASE=() IMG_PORT=() IMG_GOAL=() IMG_ZGOAL=()
+  local manifest dir example language context first=() line n kind fields
+  while read -r manifest; do
+    dir=$(dirname "$manifest") example=$(example_of "$manifest") language='' context='' first=()
+    n=0
+    while IFS= read -r line || [ -n "$line" ]; do
+      n=$((n + 1))
+      [[ $line =~ ^[[:space:]]*(#|$) ]] && continue
+      IFS=$'\t' read -ra fields <<<"$line"
+      kind=${fields[0]}
+      case $kind:${#fields[@]} in
+        language:2) language=${fields[1]} ;;
+        context:2) context=$(realpath -m --relative-to=. "$dir/${fields[1]}") ;;
+        image:9)
+          [ -n "$language" ] && [ -n "$context" ] ||
+            die "$manifest:$n: the language and context rows come before the first image row"
+          [[ ${fields[6]} =~ ^[0-9]+$ ]] || die "$manifest:$n: lab port '${fields[6]}' is not a number"
+          IMG_NAME+=("${fields[1]}") IMG_EXAMPLE+=("$example") IMG_LANGUAGE+=("$language") IMG_DIR+=("$dir")
+          IMG_DOCKERFILE+=("$dir/${fields[2]}") IMG_CONTEXT+=("$context") IMG_TYPE+=("${fields[3]}")
+          IMG_BUILD_BASES+=("$([ "${fields[4]}" = - ] || echo "${fields[4]//,/ }")") IMG_BASE+=("${fields[5]}")
+          IMG_PORT+=("${fields[6]}") IMG_GOAL+=("${fields[7]}") IMG_ZGOAL+=("${fields[8]}")
+          first+=("${fields[1]}")
+          ;;
+        *) die "$manifest:$n: expected 'language NAME', 'context FOLDER' or an image row of 9 tab-separated fields, got: $line" ;;
+      esac
+    done <"$manifest"
+    [ ${#first[@]} -gt 0 ] || die "$manifest: no image rows"
+  done < <(manifests)
+}
+
+# select_images: the indices (into the IMG_ arrays) that this run works on:
+# the images named in $IMAGES, else every image of the examples named in
+# $EXAMPLE, else all. An unknown name stops with one line.
+select_images() {
+  local i name found list
+  if [ -n "${IMAGES:-}" ]; then
+    for name in $IMAGES; do
+      found=''
+      for i in "${!IMG_NAME[@]}"; do [ "${IMG_NAME[$i]}" = "$name" ] && { echo "$i"; found=1; }; done
+      [ -n "$found" ] || die "IMAGES: no image $name in any manifest (images: ${IMG_NAME[*]})"
+    done
+  elif [ -n "${EXAMPLE:-}" ]; then
+    for name in $EXAMPLE; do
+      found=''
+      for i in "${!IMG_NAME[@]}"; do [ "${IMG_EXAMPLE[$i]}" = "$name" ] && { echo "$i"; found=1; }; done
+      list=$(printf '%s\n' "${IMG_EXAMPLE[@]}" | uniq | paste -sd' ' -)
+      [ -n "$found" ] || die "EXAMPLE: no example $name (examples: $list)"
+    done
+  else
+    printf '%s\n' "${!IMG_NAME[@]}"
+  fi
+}
+
+# image_index NAME: the index of an image in the IMG_ arrays.
+image_index() {
+  local i
+  for i in "${!IMG_NAME[@]}"; do [ "${IMG_NAME[$i]}" = "$1" ] && { echo "$i"; return 0; }; done
+  return 1
+}
+
+# todos FOLDER: the scaffold's markers left in an example, "FILE:LINE: TEXT"
+# each. `make new-example` writes one "TODO(scaffold)" per part to finish.
+todos() { grep -rnI --exclude-dir=.build --exclude-dir='.build-*' -e 'TODO(scaffold)' "$1" 2>/dev/null | sed -E 's/^([^:]+:[0-9]+):[[:space:]]*/\1: /' || true; }

@@ -80,11 +80,41 @@ else
   fail "Swift builder resolves, builds and runs a package with a dependency ${network[*]:+with --network none}" "$out"
 fi
 
+# --- The other languages' bases: the version of the official tag -----------------------
+# key, command, what its output must match (the language version of the tag).
+while IFS='|' read -r key command expected; do
+  name=$(base_image "$key" 2>/dev/null) || { fail "the record names a $key base (an example needs it)"; continue; }
+  # shellcheck disable=SC2086 # the command is words
+  assert_match "$key base ($name): $command" "$expected" "$("$DOCKER" run --rm "$name" $command 2>&1)"
+done <<'BASES_LIST'
+golang|go version|^go version go1\.19
+jdk|java -version|version "17\.
+jdk|jlink --version|^17\.
+jdk|sh -c ls $JAVA_HOME/jmods|java\.base\.jmod
+jre|java -version|version "17\.
+python|python3 --version|^Python 3\.11\.
+python|python3 -m venv --help|usage: venv
+python|gcc --version|^gcc
+python-slim|python3 --version|^Python 3\.11\.
+node|node --version|^v18\.
+node|npm --version|^[0-9]+\.
+node-slim|node --version|^v18\.
+BASES_LIST
+
+# Only what the selected examples need: the Go example alone needs slim,
+# distroless static and golang.
+if out=$(EXAMPLE=go RESULTS_DIR="$WORK/go-results" bash dockerfiles/bases/bases.sh 2>&1); then
+  assert_eq "make bases EXAMPLE=go resolves only the bases the Go example needs" "slim static golang" \
+    "$(jq -r '[.bases[].key] | join(" ")' "$WORK/go-results/bases.json")"
+else
+  fail "make bases EXAMPLE=go succeeds" "$(tail -n 5 <<<"$out")"
+fi
+
 # --- Built on a local base or an official one, a Dockerfile behaves the same ------------
 # An image inherits its base's SHELL; the official images set none, so RUN
 # lines run under /bin/sh -c. A local base that set one (bash, say) would
 # change what every RUN line of the lab means.
-for key in slim static cc swift; do
+for key in $(jq -r '.bases[].key' "$RECORD"); do
   assert_eq "$key base sets no SHELL, as the official image does not" "null" \
     "$("$DOCKER" image inspect --format '{{json .Config.Shell}}' "$(base_image "$key")" 2>&1)"
 done

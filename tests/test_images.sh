@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The lab's images (dockerfiles/images.tsv), each run as a container on a
-# random loopback port: the contract, health, a clean stop, non-root,
-# read-only and no capabilities, HOST as a name, what a minimal base holds,
-# container-structure-test, and sizes.
+# Every image of every manifest (dockerfiles/images.tsv and
+# examples/*/images.tsv), each run as a container on a random loopback port:
+# the contract, health, a clean stop, bad settings, non-root, read-only and
+# no capabilities, HOST as a name, what a minimal base holds,
+# container-structure-test, and sizes. EXAMPLE=... or IMAGES=... picks some.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib.sh
@@ -49,21 +50,32 @@ network=swiftlab-test-net
 "$DOCKER" network rm "$network" >/dev/null 2>&1
 "$DOCKER" network create "$network" >/dev/null && on_exit "$DOCKER" network rm "$network"
 
-sizes=() sized=()
-while IFS=$'\t' read -r image dockerfile type base _ goal zgoal; do
-  say "$image ($type, dockerfiles/$dockerfile)"
+# shell_free BASE: the final stage's base has no shell at all (scratch, and
+# the distroless images, official or local).
+shell_free() {
+  [ "$1" = scratch ] || tsv_rows dockerfiles/bases/bases.tsv | awk -F'\t' -v k="$1" '$1 == k && $3 ~ /distroless/ { found = 1 } END { exit !found }'
+}
+
+load_manifests
+selected=$(select_images) || exit 1
+sizes=() sized=() examples=()
+for i in $selected; do
+  image=${IMG_NAME[$i]} type=${IMG_TYPE[$i]} base=${IMG_BASE[$i]} goal=${IMG_GOAL[$i]} zgoal=${IMG_ZGOAL[$i]}
+  language=${IMG_LANGUAGE[$i]}
+  say "$image ($type, ${IMG_DOCKERFILE[$i]})"
   if [ -z "$("$DOCKER" image ls -q "$image")" ]; then
     fail "$image is built" "run: make images"
     continue
   fi
   pass "$image is built"
-  container=swiftlab-test-${image#swift-app-}
+  container=swiftlab-test-$image
 
   # --- Runs, serves the contract, stops cleanly -----------------------------
   if run_container "$container" "$image" && wait_healthy "$container" 60; then
     pass "$image: HEALTHCHECK reports healthy"
     failed_before=$TESTS_FAILED
-    check_contract "http://127.0.0.1:$PORT_OF_CONTAINER" "$("$DOCKER" inspect --format '{{.Config.Hostname}}' "$container")" Swift
+    check_contract "http://127.0.0.1:$PORT_OF_CONTAINER" "$("$DOCKER" inspect --format '{{.Config.Hostname}}' "$container")" "$language"
+    assert_match "$image: one log line per request, with method, path and status" '(^|'$'\n'').*GET /no/such/page 404.*' "$("$DOCKER" logs "$container" 2>&1)"
     start=$(now_ms)
     "$DOCKER" stop "$container" >/dev/null
     elapsed=$(($(now_ms) - start))
@@ -74,6 +86,11 @@ while IFS=$'\t' read -r image dockerfile type base _ goal zgoal; do
     fail "$image: starts and reports healthy within 60 s"
     container_logs "$container"
   fi
+
+  # --- A bad setting: exit 64 and one line ------------------------------------------
+  out=$("$DOCKER" run --rm -e PORT=abc "$image" 2>&1)
+  assert_eq "$image: PORT=abc stops it with exit 64 and one line" \
+    '64 server: invalid PORT "abc": expected an integer from 1 to 65535' "$? $out"
 
   # --- How it is built ---------------------------------------------------------
   user=$("$DOCKER" image inspect --format '{{.Config.User}}' "$image")
@@ -88,14 +105,16 @@ while IFS=$'\t' read -r image dockerfile type base _ goal zgoal; do
   if [[ $entry == *'"/bin/sh","-c"'* ]]; then fail "$image: exec-form ENTRYPOINT/CMD" "$entry"; else pass "$image: exec-form ENTRYPOINT/CMD $entry"; fi
   assert_match "$image: HEALTHCHECK runs the server's own probe" '"healthcheck"\]$' \
     "$("$DOCKER" image inspect --format '{{json .Config.Healthcheck.Test}}' "$image")"
-  # What a minimal base has, by file name, so on any architecture.
-  if [ "$base" = scratch ] || [ "$base" = cc ] || [ "$base" = static ]; then
+  # What a minimal base has, by file name, so on any architecture. No shell
+  # at all: no sh, bash, dash, ash or busybox anywhere in the file system.
+  if shell_free "$base"; then
     image_files "$image" >"$WORK/files"
     sed 's#.*/##' "$WORK/files" >"$WORK/names"
-    if grep -qxE '(usr/)?bin/(ba)?sh' "$WORK/files"; then fail "$image: has no shell"; else pass "$image: has no shell"; fi
+    shells=$(grep -xE '(ba|da|a|z)?sh|busybox' "$WORK/names" | sort -u | paste -sd' ' -)
+    assert_eq "$image: has no shell at all (no sh, bash, dash, ash, zsh or busybox)" "" "$shells"
     if [ "$base" = cc ]; then
       for lib in libc.so.6 libstdc++.so.6; do
-        if grep -qxF "$lib" "$WORK/names"; then pass "$image: has $lib, which its binary links"; else fail "$image: has $lib, which its binary links"; fi
+        if grep -qxF "$lib" "$WORK/names"; then pass "$image: has $lib, from the cc base"; else fail "$image: has $lib, from the cc base"; fi
       done
     elif grep -qE '^(libc\.so|ld-linux)' "$WORK/names"; then
       fail "$image: has no libc and no dynamic loader" "$(grep -E '^(libc\.so|ld-linux)' "$WORK/names")"
@@ -119,7 +138,7 @@ while IFS=$'\t' read -r image dockerfile type base _ goal zgoal; do
     "$container-dns" "$image" --network "$network" -e HOST="$container-dns"
 
   # --- container-structure-test ------------------------------------------------------
-  config=dockerfiles/structure/$image.yaml
+  config=${IMG_DIR[$i]}/structure/$image.yaml
   if [ -f "$config" ]; then
     if out=$("$CST" test --image "$image" --config "$config" 2>&1); then
       pass "$image: container-structure-test ($(grep -oE 'Passes: +[0-9]+' <<<"$out" | tr -s ' '))"
@@ -131,20 +150,21 @@ while IFS=$'\t' read -r image dockerfile type base _ goal zgoal; do
   fi
 
   # --- Size goals ------------------------------------------------------------------------
-  sizes+=("$(image_size "$image")") sized+=("$image")
+  sizes+=("$(image_size "$image")") sized+=("$image") examples+=("${IMG_EXAMPLE[$i]}")
   if [ "$goal" != - ]; then assert_le "$image: size in bytes (goal $goal MB)" "${sizes[-1]}" $((goal * 1000000)); fi
   if [ "$zgoal" != - ]; then
     zsize=$(compressed_size "$image" 2>/dev/null)
     assert_le "$image: compressed size in bytes (goal $zgoal MB)" "$zsize" $((zgoal * 1000000))
   fi
-done < <(tsv_rows dockerfiles/images.tsv)
+done
 
-# The manifest lists its images from the largest to the smallest.
+# Each manifest lists its images from the largest to the smallest.
 for i in $(seq 1 $((${#sizes[@]} - 1))); do
+  [ "${examples[$((i - 1))]}" = "${examples[$i]}" ] || continue
   if [ "${sizes[$((i - 1))]}" -gt "${sizes[$i]}" ]; then
     pass "${sized[$((i - 1))]} ($(mb "${sizes[$((i - 1))]}")) is larger than ${sized[$i]} ($(mb "${sizes[$i]}"))"
   else
-    fail "${sized[$((i - 1))]} is larger than ${sized[$i]}, as images.tsv lists them" "$(mb "${sizes[$((i - 1))]}") is not larger than $(mb "${sizes[$i]}")"
+    fail "${sized[$((i - 1))]} is larger than ${sized[$i]}, as its images.tsv lists them" "$(mb "${sizes[$((i - 1))]}") is not larger than $(mb "${sizes[$i]}")"
   fi
 done
 

@@ -13,6 +13,7 @@ RESULTS_DIR=${RESULTS_DIR:-results}
 require_engine
 [ -s "$RESULTS_DIR/bases.json" ] || die "no $RESULTS_DIR/bases.json (run: make bases)"
 REAL_DOCKER=$DOCKER
+load_manifests
 
 WORK=$(mktemp -d)
 on_exit rm -rf "$WORK"
@@ -79,19 +80,21 @@ failed_step() { fail "$1" "last lines of its output:" "$(tail -n 15 "$WORK/$2.ou
 if step images make images; then
   pass "make images succeeds with the recording client"
   check_transcript images '^build ' '^images '
-  while IFS=$'\t' read -r image dockerfile _; do
-    expected="DOCKER_BUILDKIT=1 $DOCKER build -f dockerfiles/$dockerfile -t $image"
+  for i in "${!IMG_NAME[@]}"; do
+    image=${IMG_NAME[$i]} dockerfile=${IMG_DOCKERFILE[$i]}
+    expected="DOCKER_BUILDKIT=1 $DOCKER build -f $dockerfile -t $image"
     while read -r arg; do
       expected+=" --build-arg $arg=$(jq -r --arg a "$arg" '.bases[] | select(.build_arg == $a) | .name' "$RESULTS_DIR/bases.json")"
-    done < <(base_args "dockerfiles/$dockerfile")
-    expected+=" swift-server"
+    done < <(base_args "$dockerfile")
+    ! grep -qE '^ARG BASES(=|$)' "$dockerfile" || expected+=" --build-arg BASES=$(jq -r .mode "$RESULTS_DIR/bases.json")"
+    expected+=" ${IMG_CONTEXT[$i]}"
     if printed images | grep -qxF "$expected"; then
       pass "make images prints: \$ $expected"
     else
       fail "make images prints the build of $image with its bases and context" "expected: $expected" "$(printed images | grep -F " -t $image " || echo '(no such line)')"
     fi
     if printed images | grep -qxF "$DOCKER images $image"; then pass "make images lists $image with docker images"; else fail "make images lists $image with docker images"; fi
-  done < <(tsv_rows dockerfiles/images.tsv)
+  done
 else
   failed_step "make images succeeds with the recording client" images
 fi
@@ -123,7 +126,8 @@ if step sizes make sizes IMAGES="$SMALL"; then
   assert_eq "the printed size command, run by hand, gives the table's figure" \
     "$(jq -r '.[] | select(.image == "swift-app-scratch") | "\(.bytes) \(.layers)"' "$RESULTS_DIR/sizes.json")" \
     "$(bash -c "$inspect_line" 2>&1)"
-  assert_match "make sizes prints the table" '\| swift-app-scratch \| multi-stage, static binary \| scratch \| [0-9.]+ MB \| [0-9.]+ MB \| 1 \|' "$(cat "$WORK/sizes.out")"
+  assert_match "make sizes prints the table, with how many times smaller than single-stage" \
+    '\| swift \| swift-app-scratch \| multi-stage, static binary \| scratch \| [0-9.]+ MB \| [0-9.]+ MB \| 1 \| [0-9]+\.[0-9]x \|' "$(cat "$WORK/sizes.out")"
 else
   failed_step "make sizes succeeds" sizes
 fi
@@ -138,7 +142,7 @@ else
   if step up make up IMAGES="$SMALL"; then
     check_transcript up '^run ' '^rm ' '^ps'
     for image in "${SMALL_IMAGES[@]}"; do
-      port=$(awk -F'\t' -v i="$image" '$1 == i { print $5 }' dockerfiles/images.tsv)
+      port=${IMG_PORT[$(image_index "$image")]}
       assert_match "make up prints: \$ docker run -d --name $image -p 127.0.0.1:$port:8080 $image" \
         "(^|"$'\n'")\\\$ $DOCKER run -d --name $image -p 127\\.0\\.0\\.1:$port:8080 $image"$'\n' "$(cat "$WORK/up.out")"
       assert_eq "make up publishes $image on loopback only, by default" "127.0.0.1:$port" \
@@ -207,8 +211,15 @@ DOCKER=$WORK/docker
 # --- Bad selections: one line, non-zero ------------------------------------------------
 out=$(IMAGES=no-such-image bash dockerfiles/lab.sh history 2>&1)
 status=$?
-all_images=$(tsv_rows dockerfiles/images.tsv | cut -f1 | paste -sd' ' -)
 assert_eq "IMAGES naming an unknown image: exit 1 and one line" \
-  "1 error: IMAGES: no image no-such-image in dockerfiles/images.tsv (images: $all_images)" "$status $out"
+  "1 error: IMAGES: no image no-such-image in any manifest (images: ${IMG_NAME[*]})" "$status $out"
+out=$(EXAMPLE=no-such-example bash dockerfiles/lab.sh history 2>&1)
+status=$?
+assert_eq "EXAMPLE naming an unknown example: exit 1 and one line" \
+  "1 error: EXAMPLE: no example no-such-example (examples: $(printf '%s\n' "${IMG_EXAMPLE[@]}" | uniq | paste -sd' ' -))" "$status $out"
+out=$(EXAMPLE=go bash dockerfiles/lab.sh list 2>&1)
+assert_eq "EXAMPLE=go picks the Go example's images alone" \
+  "$(for i in "${!IMG_NAME[@]}"; do [ "${IMG_EXAMPLE[$i]}" = go ] && echo "${IMG_NAME[$i]}"; done)" \
+  "$(awk -F' \\| ' 'NR > 2 { print $3 }' <<<"$out")"
 
 finish

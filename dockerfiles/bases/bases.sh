@@ -4,8 +4,11 @@
 #   BASES=auto      official images if the registry answers, else local
 #   BASES=registry  the official images (pulled when missing)
 #   BASES=local     equivalents built here from Debian packages
-# A base that is present and built from the same recipe is not rebuilt, so
-# a second run takes seconds.
+# Only the bases that the selected images need (every manifest's build bases
+# and bases, or those of $IMAGES / $EXAMPLE) are resolved: slim, which every
+# local base starts from, and the rest as the manifests name them. A base
+# that is present and built from the same recipe is not rebuilt, so a second
+# run takes seconds.
 #   dockerfiles/bases/bases.sh --remove-local   remove the local bases (make distclean)
 set -euo pipefail
 cd "$(dirname "$0")/../.." || exit 1
@@ -25,10 +28,25 @@ RECIPE_LABEL=org.swiftlab.recipe
 case $BASES in auto | registry | local) ;; *) die "BASES=$BASES: expected auto, registry or local" ;; esac
 require_engine
 
+all_locals=()
+while IFS=$'\t' read -r _ _ _ local _; do all_locals+=("$local"); done < <(tsv_rows "$BASES_DIR/bases.tsv")
+
+# The keys the selected images need, from the manifests.
+load_manifests
+selected=$(select_images) || exit 1
+declare -A needed=([slim]=1)
+for i in $selected; do
+  for key in ${IMG_BUILD_BASES[$i]} ${IMG_BASE[$i]}; do needed[$key]=1; done
+done
+unset 'needed[scratch]'
+
 keys=() args=() officials=() locals=() recipes=()
 while IFS=$'\t' read -r key arg official local recipe; do
+  [ -n "${needed[$key]:-}" ] || continue
+  unset "needed[$key]"
   keys+=("$key") args+=("$arg") officials+=("$official") locals+=("$local") recipes+=("$recipe")
 done < <(tsv_rows "$BASES_DIR/bases.tsv")
+[ ${#needed[@]} -eq 0 ] || die "the manifests name base(s) that $BASES_DIR/bases.tsv does not have: ${!needed[*]}"
 
 image_id() { "$DOCKER" image inspect --format '{{.Id}}' "$1" 2>/dev/null; }
 image_label() { "$DOCKER" image inspect --format "{{ index .Config.Labels \"$2\" }}" "$1" 2>/dev/null || true; }
@@ -36,7 +54,7 @@ sha() { sha256sum | cut -c1-16; }
 progress() { sed -u 's/^/  /'; }
 
 if [ "${1:-}" = --remove-local ]; then
-  for name in "${locals[@]}"; do
+  for name in "${all_locals[@]}"; do
     [ -z "$(image_id "$name")" ] || run docker rmi "$name"
   done
   rm -f "$RECORD"
@@ -118,6 +136,19 @@ build_distroless() {
   say "building $name (Dockerfile.distroless, target $target)"
   run DOCKER_BUILDKIT=1 docker build --progress=plain --target "$target" --build-arg "DEBIAN_IMAGE=$SLIM" \
     --label "$RECIPE_LABEL=$recipe" -t "$name" -f "$BASES_DIR/Dockerfile.distroless" "$BASES_DIR" 2>&1 | progress
+}
+
+# --- The other languages' images: slim + Debian's packages --------------------
+
+languages_recipe() {
+  { cat "$BASES_DIR/Dockerfile.languages"; echo "$1"; image_id "$SLIM"; } | sha
+}
+
+build_language() {
+  local name=$1 recipe=$2 target=$3
+  say "building $name (Dockerfile.languages, target $target): Debian's packages on the slim base, under a minute or two"
+  run DOCKER_BUILDKIT=1 docker build --progress=plain --target "$target" --build-arg "DEBIAN_IMAGE=$SLIM" \
+    --label "$RECIPE_LABEL=$recipe" -t "$name" -f "$BASES_DIR/Dockerfile.languages" "$BASES_DIR" 2>&1 | progress
 }
 
 # --- The Swift builder: slim + packages + the host's toolchain ----------------
@@ -213,6 +244,7 @@ for i in "${!keys[@]}"; do
     case ${recipes[$i]} in
       mmdebstrap) recipe=$(slim_recipe) ;;
       Dockerfile.distroless:*) recipe=$(distroless_recipe "${recipes[$i]#*:}") ;;
+      Dockerfile.languages:*) recipe=$(languages_recipe "${recipes[$i]#*:}") ;;
       Dockerfile.swift) TOOLCHAIN=$(toolchain_root); recipe=$(swift_recipe) ;;
       *) die "unknown recipe ${recipes[$i]} in $BASES_DIR/bases.tsv" ;;
     esac
@@ -224,6 +256,7 @@ for i in "${!keys[@]}"; do
       case ${recipes[$i]} in
         mmdebstrap) build_slim "$name" "$recipe" ;;
         Dockerfile.distroless:*) build_distroless "$name" "$recipe" "${recipes[$i]#*:}" ;;
+        Dockerfile.languages:*) build_language "$name" "$recipe" "${recipes[$i]#*:}" ;;
         Dockerfile.swift) build_swift "$name" "$recipe" ;;
       esac
       new=$(image_id "$name") || die "building $name failed"
