@@ -45,6 +45,10 @@ PULL_TIMEOUT ?= 20
 IMAGES ?=
 ## Examples the image targets work on, by name: swift (the server), or a folder of examples/ (default: all).
 EXAMPLE ?=
+## CA bundle (PEM) that builds fetching packages from PyPI get as a BuildKit secret (default: the host's pip or OpenSSL bundle).
+BUILD_CA_BUNDLE ?=
+## Python package index for the Python example's build (default: pip's own).
+PIP_INDEX_URL ?=
 ## Address `make up` publishes the lab ports on (0.0.0.0: every interface, open to your network).
 PUBLISH_ADDRESS ?= 127.0.0.1
 
@@ -76,7 +80,7 @@ ENGINE_UP := client=$$($(ENGINE) --client 2>/dev/null) && $$client version >/dev
 # swift-server/Package.swift and Hummingbird 2.28.1 declare.
 SWIFT_MINIMUM := 6.2
 
-export SWIFT RESULTS_DIR SERVER_BIN SHELLCHECK HADOLINT CST DOCKER BASES DEBIAN_MIRROR SWIFT_TOOLCHAIN PULL_TIMEOUT IMAGES EXAMPLE PUBLISH_ADDRESS
+export SWIFT RESULTS_DIR SERVER_BIN SHELLCHECK HADOLINT CST DOCKER BASES DEBIAN_MIRROR SWIFT_TOOLCHAIN PULL_TIMEOUT IMAGES EXAMPLE PUBLISH_ADDRESS BUILD_CA_BUNDLE PIP_INDEX_URL
 
 .PHONY: engine bases images sizes history up smoke down list help all build run test test-quick test-swift lint binary-sizes tools host-tools check-swift clean distclean
 

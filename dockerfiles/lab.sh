@@ -15,7 +15,8 @@
 #
 #   dockerfiles/lab.sh list      the examples, their images and lab ports
 #
-# Settings (the Makefile passes them): IMAGES, EXAMPLE, PUBLISH_ADDRESS, RESULTS_DIR.
+# Settings (the Makefile passes them): IMAGES, EXAMPLE, PUBLISH_ADDRESS,
+# RESULTS_DIR, BUILD_CA_BUNDLE, PIP_INDEX_URL.
 set -euo pipefail
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib.sh
@@ -50,6 +51,25 @@ build_args() {
     printf '%s\n' --build-arg "$arg=$image"
   done < <(base_args "$1")
   if grep -qE '^ARG BASES(=|$)' "$1"; then printf '%s\n' --build-arg "BASES=$(jq -r .mode "$RESULTS_DIR/bases.json")"; fi
+  # A package index other than the tool's default, when one is set.
+  if [ -n "${PIP_INDEX_URL:-}" ] && grep -qE '^ARG PIP_INDEX_URL(=|$)' "$1"; then printf '%s\n' --build-arg "PIP_INDEX_URL=$PIP_INDEX_URL"; fi
+  # The build CA bundle, as a BuildKit secret: mounted by the RUN lines that
+  # fetch packages, never written to a layer.
+  if grep -qF 'id=build-ca' "$1"; then
+    local bundle
+    bundle=$(build_ca_bundle) || die "$1 fetches packages and needs a CA bundle: set BUILD_CA_BUNDLE to a PEM file"
+    printf '%s\n' --secret "id=build-ca,src=$bundle"
+  fi
+}
+
+# build_ca_bundle: the host's CA bundle for builds that fetch packages:
+# BUILD_CA_BUNDLE, else the one the host's pip or OpenSSL uses.
+build_ca_bundle() {
+  local candidate
+  for candidate in "${BUILD_CA_BUNDLE:-}" "${PIP_CERT:-}" "${SSL_CERT_FILE:-}" /etc/ssl/certs/ca-certificates.crt; do
+    [ -n "$candidate" ] && [ -s "$candidate" ] && { echo "$candidate"; return 0; }
+  done
+  return 1
 }
 
 # --- The steps ----------------------------------------------------------------
