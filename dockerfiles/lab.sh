@@ -14,6 +14,7 @@
 #   dockerfiles/lab.sh clean     down, then docker rmi
 #
 #   dockerfiles/lab.sh list      the examples, their images and lab ports
+#   dockerfiles/lab.sh finished  fail while a scaffolded example has TODOs left
 #
 # Settings (the Makefile passes them): IMAGES, EXAMPLE, PUBLISH_ADDRESS,
 # RESULTS_DIR, BUILD_CA_BUNDLE, PIP_INDEX_URL.
@@ -78,15 +79,21 @@ build_ca_bundle() {
 # (make new-example), naming the first one.
 unfinished() {
   local dir=${IMG_DIR[$1]} todo
+  [[ $dir == examples/* ]] || return 0
   todo=$(todos "$dir" | head -n1)
   [ -z "$todo" ] || die "$dir is not finished: $(todos "$dir" | wc -l) TODO(s) left, the first at $todo (see docs/adding-an-example.md)"
+}
+
+# finished: fail unless every selected example is finished.
+finished() {
+  local i
+  for i in "${rows[@]}"; do unfinished "$i"; done
 }
 
 build() {
   local i args start
   say "building ${#rows[@]} image(s) with BuildKit. A Swift release build takes about 4 minutes on 2 cores the first time; the other languages' builds, seconds to a minute; a step BuildKit has already done comes from its cache in seconds."
   for i in "${rows[@]}"; do
-    unfinished "$i"
     mapfile -t args < <(build_args "${IMG_DOCKERFILE[$i]}")
     say "building ${IMG_NAME[$i]} (${IMG_DOCKERFILE[$i]}, ${IMG_TYPE[$i]}, context ${IMG_CONTEXT[$i]}/)"
     start=$(now_ms)
@@ -206,10 +213,11 @@ list() {
 
 command=${1:-}
 case $command in
-  build) require_engine; need_bases; build ;;
-  sizes) require_engine; need_bases; sizes ;;
+  build) finished; require_engine; need_bases; build ;;
+  sizes) finished; require_engine; need_bases; sizes ;;
   history | up | down | clean) require_engine; "$command" ;;
   smoke) smoke ;;
   list) list ;;
+  finished) finished ;;
   *) die "usage: dockerfiles/lab.sh build|sizes|history|up|smoke|down|clean|list" ;;
 esac

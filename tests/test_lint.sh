@@ -89,7 +89,7 @@ assert_eq "make help expands every variable in its text" "" "$unexpanded"
 missing=''
 read -ra targets < <(sed -n 's/^\.PHONY: //p' Makefile)
 for target in "${targets[@]}"; do
-  [ "$target" = check-swift ] && continue
+  case $target in check-swift | finished) continue ;; esac
   grep -qE "^  $target +[A-Za-z]" <<<"$help" || missing+="$target "
 done
 assert_eq "make help describes every target" "" "$missing"
