@@ -58,19 +58,12 @@ build_args() {
   # fetch packages, never written to a layer.
   if grep -qF 'id=build-ca' "$1"; then
     local bundle
-    bundle=$(build_ca_bundle) || die "$1 fetches packages and needs a CA bundle: set BUILD_CA_BUNDLE to a PEM file"
-    printf '%s\n' --secret "id=build-ca,src=$bundle"
+    if bundle=$(build_ca_bundle); then
+      printf '%s\n' --secret "id=build-ca,src=$bundle"
+    else
+      say "no CA bundle on this host: $1 fetches packages with the tools' own (set BUILD_CA_BUNDLE where the network re-signs TLS)" >&2
+    fi
   fi
-}
-
-# build_ca_bundle: the host's CA bundle for builds that fetch packages:
-# BUILD_CA_BUNDLE, else the one the host's pip or OpenSSL uses.
-build_ca_bundle() {
-  local candidate
-  for candidate in "${BUILD_CA_BUNDLE:-}" "${PIP_CERT:-}" "${SSL_CERT_FILE:-}" /etc/ssl/certs/ca-certificates.crt; do
-    [ -n "$candidate" ] && [ -s "$candidate" ] && { echo "$candidate"; return 0; }
-  done
-  return 1
 }
 
 # --- The steps ----------------------------------------------------------------
@@ -91,10 +84,12 @@ finished() {
 }
 
 build() {
-  local i args start
+  local i args args_text start
   say "building ${#rows[@]} image(s) with BuildKit. A Swift release build takes about 4 minutes on 2 cores the first time; the other languages' builds, seconds to a minute; a step BuildKit has already done comes from its cache in seconds."
   for i in "${rows[@]}"; do
-    mapfile -t args < <(build_args "${IMG_DOCKERFILE[$i]}")
+    args_text=$(build_args "${IMG_DOCKERFILE[$i]}") || exit 1
+    args=()
+    [ -z "$args_text" ] || mapfile -t args <<<"$args_text"
     say "building ${IMG_NAME[$i]} (${IMG_DOCKERFILE[$i]}, ${IMG_TYPE[$i]}, context ${IMG_CONTEXT[$i]}/)"
     start=$(now_ms)
     run DOCKER_BUILDKIT=1 docker build -f "${IMG_DOCKERFILE[$i]}" -t "${IMG_NAME[$i]}" "${args[@]}" "${IMG_CONTEXT[$i]}" ||

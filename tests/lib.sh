@@ -325,6 +325,16 @@ require_engine() {
 # that DOCKERFILE declares, one per line.
 base_args() { sed -nE 's/^ARG ([A-Z_]+_IMAGE)(=.*)?$/\1/p' "$1" | sort -u; }
 
+# build_ca_bundle: the host's CA bundle for builds that fetch packages:
+# BUILD_CA_BUNDLE, else the one the host's pip or OpenSSL uses.
+build_ca_bundle() {
+  local candidate
+  for candidate in "${BUILD_CA_BUNDLE:-}" "${PIP_CERT:-}" "${SSL_CERT_FILE:-}" /etc/ssl/certs/ca-certificates.crt; do
+    [ -n "$candidate" ] && [ -s "$candidate" ] && { echo "$candidate"; return 0; }
+  done
+  return 1
+}
+
 # base_image KEY: the image a base resolved to, from `make bases`'s record.
 base_image() {
   jq -er --arg key "$1" '.bases[] | select(.key == $key) | .name' "${RESULTS_DIR:-results}/bases.json"

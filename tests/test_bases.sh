@@ -90,7 +90,7 @@ done <<'BASES_LIST'
 golang|go version|^go version go1\.19
 jdk|java -version|version "17\.
 jdk|jlink --version|^17\.
-jdk|sh -c ls $JAVA_HOME/jmods|java\.base\.jmod
+jdk|ls /opt/java/openjdk/jmods|java\.base\.jmod
 jre|java -version|version "17\.
 python|python3 --version|^Python 3\.11\.
 python|python3 -m venv --help|usage: venv

@@ -63,13 +63,13 @@ git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf - 2>/
 if out=$(make -C "$copy" --no-print-directory new-example NAME=demo 2>&1); then
   pass "make new-example NAME=demo scaffolds examples/demo"
   highest=$(printf '%s\n' "${IMG_PORT[@]}" | sort -n | tail -n1)
-  first=$(((highest / 10 + 1) * 10 + 1))
+  next_port=$(((highest / 10 + 1) * 10 + 1))
   for file in images.tsv Dockerfile Dockerfile.single README.md structure/demo-app-single.yaml structure/demo-app-multi.yaml; do
     if [ -f "$copy/examples/demo/$file" ]; then pass "the scaffold has $file"; else fail "the scaffold has $file"; fi
   done
   assert_match "the scaffold says what is left to do" 'TODO\(scaffold\)' "$out"
   assert_eq "its images appear in make list, on the next free lab ports" \
-    "demo-app-single $first"$'\n'"demo-app-multi $((first + 1))" \
+    "demo-app-single $next_port"$'\n'"demo-app-multi $((next_port + 1))" \
     "$(make -C "$copy" --no-print-directory list 2>&1 | awk -F' \\| ' '$1 == "| demo" { print $3, $5 }')"
   out=$(make -C "$copy" --no-print-directory images EXAMPLE=demo 2>&1 | grep -v '^make')
   assert_eq "make images stops before any docker command" "" "$(grep -F '$ ' <<<"$out")"

@@ -87,6 +87,8 @@ if step images make images; then
       expected+=" --build-arg $arg=$(jq -r --arg a "$arg" '.bases[] | select(.build_arg == $a) | .name' "$RESULTS_DIR/bases.json")"
     done < <(base_args "$dockerfile")
     ! grep -qE '^ARG BASES(=|$)' "$dockerfile" || expected+=" --build-arg BASES=$(jq -r .mode "$RESULTS_DIR/bases.json")"
+    [ -z "${PIP_INDEX_URL:-}" ] || ! grep -qE '^ARG PIP_INDEX_URL(=|$)' "$dockerfile" || expected+=" --build-arg PIP_INDEX_URL=$PIP_INDEX_URL"
+    ! grep -qF 'id=build-ca' "$dockerfile" || expected+=" --secret id=build-ca,src=$(build_ca_bundle)"
     expected+=" ${IMG_CONTEXT[$i]}"
     if printed images | grep -qxF "$expected"; then
       pass "make images prints: \$ $expected"

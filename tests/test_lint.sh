@@ -63,7 +63,7 @@ for f in "${files[@]}"; do
 done
 
 # --- Docs: every relative link leads to a file, and every #anchor to a heading ---------
-broken=$(python3 - README.md docs/*.md <<'EOF'
+broken=$(python3 - README.md docs/*.md examples/*/README.md <<'EOF'
 import os, re, sys
 def anchors(path):
     return {re.sub(r"[^\w\- ]", "", m.group(1).strip().lower()).replace(" ", "-")
@@ -80,7 +80,7 @@ for page in sys.argv[1:]:
             print(f"{page}: {link}: no such heading")
 EOF
 )
-assert_eq "every link in README.md and docs/ leads to a file and heading that exist" "" "$broken"
+assert_eq "every link in README.md, docs/ and the examples' READMEs leads to a file and heading that exist" "" "$broken"
 
 # --- make help: every target and variable, readable --------------------------------
 help=$(make --no-print-directory help 2>&1)

@@ -271,8 +271,21 @@ for i in "${!keys[@]}"; do
 done
 
 # --- The record -------------------------------------------------------------------
+# The bases resolved now, and those of an earlier run in the same mode that
+# this run did not need (make bases EXAMPLE=go after a whole make bases)
+# while their image is still there, so that the record serves every example.
+earlier() {
+  [ "$(jq -r .mode "$RECORD" 2>/dev/null)" = "$BASES" ] || return 0
+  local entry
+  jq -c '.bases[]' "$RECORD" | while read -r entry; do
+    [[ " ${keys[*]} " == *" $(jq -r .key <<<"$entry") "* ]] && continue
+    [ "$(image_id "$(jq -r .name <<<"$entry")")" = "$(jq -r .id <<<"$entry")" ] && echo "$entry"
+  done
+}
+order=$(tsv_rows "$BASES_DIR/bases.tsv" | cut -f1 | jq -R . | jq -sc .)
 mkdir -p "$RESULTS_DIR"
 {
+  earlier
   for i in "${!keys[@]}"; do
     "$DOCKER" image inspect --format '{{.Id}} {{.Size}}' "${resolved[$i]}" | {
       read -r id size
@@ -281,7 +294,8 @@ mkdir -p "$RESULTS_DIR"
         '{key: $key, build_arg: $arg, official: $official, name: $name, id: $id, size: $size}'
     }
   done
-} | jq -s --arg mode "$BASES" '{mode: $mode, bases: .}' >"$RECORD.tmp"
+} | jq -s --arg mode "$BASES" --argjson order "$order" \
+  '{mode: $mode, bases: sort_by(.key as $k | $order | index($k))}' >"$RECORD.tmp"
 mv "$RECORD.tmp" "$RECORD"
 
 echo
