@@ -125,30 +125,25 @@ build_slim() {
   rm -f "$tar"
 }
 
-# --- Distroless: Debian packages unpacked into an empty root -----------------
+# --- Bases built by a stage of a Dockerfile here, on the slim base -------------
+# Dockerfile.distroless (static, cc: Debian packages unpacked into an empty
+# root) and Dockerfile.languages (golang, jdk, ...: Debian's packages of
+# each language on slim). Recipe column: DOCKERFILE:TARGET.
 
-distroless_recipe() {
-  { cat "$BASES_DIR/Dockerfile.distroless" "$BASES_DIR/passwd" "$BASES_DIR/group" "$BASES_DIR/nsswitch.conf"; echo "$1"; image_id "$SLIM"; } | sha
+# target_recipe DOCKERFILE TARGET: a hash of the Dockerfile, the files that
+# its COPY lines take from the context, the target and the slim base.
+target_recipe() {
+  { cat "$BASES_DIR/$1"
+    awk '/^COPY / && !/--from/ { for (i = 2; i < NF; i++) print $i }' "$BASES_DIR/$1" |
+      while read -r file; do cat "$BASES_DIR/$file"; done
+    echo "$2"; image_id "$SLIM"; } | sha
 }
 
-build_distroless() {
-  local name=$1 recipe=$2 target=$3
-  say "building $name (Dockerfile.distroless, target $target)"
+build_target() {
+  local name=$1 recipe=$2 dockerfile=$3 target=$4
+  say "building $name ($dockerfile, target $target)"
   run DOCKER_BUILDKIT=1 docker build --progress=plain --target "$target" --build-arg "DEBIAN_IMAGE=$SLIM" \
-    --label "$RECIPE_LABEL=$recipe" -t "$name" -f "$BASES_DIR/Dockerfile.distroless" "$BASES_DIR" 2>&1 | progress
-}
-
-# --- The other languages' images: slim + Debian's packages --------------------
-
-languages_recipe() {
-  { cat "$BASES_DIR/Dockerfile.languages"; echo "$1"; image_id "$SLIM"; } | sha
-}
-
-build_language() {
-  local name=$1 recipe=$2 target=$3
-  say "building $name (Dockerfile.languages, target $target): Debian's packages on the slim base, under a minute or two"
-  run DOCKER_BUILDKIT=1 docker build --progress=plain --target "$target" --build-arg "DEBIAN_IMAGE=$SLIM" \
-    --label "$RECIPE_LABEL=$recipe" -t "$name" -f "$BASES_DIR/Dockerfile.languages" "$BASES_DIR" 2>&1 | progress
+    --label "$RECIPE_LABEL=$recipe" -t "$name" -f "$BASES_DIR/$dockerfile" "$BASES_DIR" 2>&1 | progress
 }
 
 # --- The Swift builder: slim + packages + the host's toolchain ----------------
@@ -243,9 +238,8 @@ for i in "${!keys[@]}"; do
     name=${locals[$i]}
     case ${recipes[$i]} in
       mmdebstrap) recipe=$(slim_recipe) ;;
-      Dockerfile.distroless:*) recipe=$(distroless_recipe "${recipes[$i]#*:}") ;;
-      Dockerfile.languages:*) recipe=$(languages_recipe "${recipes[$i]#*:}") ;;
       Dockerfile.swift) TOOLCHAIN=$(toolchain_root); recipe=$(swift_recipe) ;;
+      Dockerfile.*:*) recipe=$(target_recipe "${recipes[$i]%%:*}" "${recipes[$i]#*:}") ;;
       *) die "unknown recipe ${recipes[$i]} in $BASES_DIR/bases.tsv" ;;
     esac
     old=$(image_id "$name" || true)
@@ -255,9 +249,8 @@ for i in "${!keys[@]}"; do
       start=$(now_ms)
       case ${recipes[$i]} in
         mmdebstrap) build_slim "$name" "$recipe" ;;
-        Dockerfile.distroless:*) build_distroless "$name" "$recipe" "${recipes[$i]#*:}" ;;
-        Dockerfile.languages:*) build_language "$name" "$recipe" "${recipes[$i]#*:}" ;;
         Dockerfile.swift) build_swift "$name" "$recipe" ;;
+        Dockerfile.*:*) build_target "$name" "$recipe" "${recipes[$i]%%:*}" "${recipes[$i]#*:}" ;;
       esac
       new=$(image_id "$name") || die "building $name failed"
       say "built $name in $(seconds_since "$start") s"
