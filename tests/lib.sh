@@ -447,9 +447,9 @@ example_of() {
 load_manifests() {
   IMG_NAME=() IMG_EXAMPLE=() IMG_LANGUAGE=() IMG_DIR=() IMG_DOCKERFILE=() IMG_CONTEXT=()
   IMG_TYPE=() IMG_BUILD_BASES=() IMG_BASE=() IMG_PORT=() IMG_GOAL=() IMG_ZGOAL=()
-  local manifest dir example language context first=() line n kind fields
+  local manifest dir example language context count line n kind fields
   while read -r manifest; do
-    dir=$(dirname "$manifest") example=$(example_of "$manifest") language='' context='' first=()
+    dir=$(dirname "$manifest") example=$(example_of "$manifest") language='' context='' count=0
     n=0
     while IFS= read -r line || [ -n "$line" ]; do
       n=$((n + 1))
@@ -467,12 +467,12 @@ load_manifests() {
           IMG_DOCKERFILE+=("$dir/${fields[2]}") IMG_CONTEXT+=("$context") IMG_TYPE+=("${fields[3]}")
           IMG_BUILD_BASES+=("$([ "${fields[4]}" = - ] || echo "${fields[4]//,/ }")") IMG_BASE+=("${fields[5]}")
           IMG_PORT+=("${fields[6]}") IMG_GOAL+=("${fields[7]}") IMG_ZGOAL+=("${fields[8]}")
-          first+=("${fields[1]}")
+          count=$((count + 1))
           ;;
         *) die "$manifest:$n: expected 'language NAME', 'context FOLDER' or an image row of 9 tab-separated fields, got: $line" ;;
       esac
     done <"$manifest"
-    [ ${#first[@]} -gt 0 ] || die "$manifest: no image rows"
+    [ "$count" -gt 0 ] || die "$manifest: no image rows"
   done < <(manifests)
 }
 
@@ -483,9 +483,7 @@ select_images() {
   local i name found list
   if [ -n "${IMAGES:-}" ]; then
     for name in $IMAGES; do
-      found=''
-      for i in "${!IMG_NAME[@]}"; do [ "${IMG_NAME[$i]}" = "$name" ] && { echo "$i"; found=1; }; done
-      [ -n "$found" ] || die "IMAGES: no image $name in any manifest (images: ${IMG_NAME[*]})"
+      image_index "$name" || die "IMAGES: no image $name in any manifest (images: ${IMG_NAME[*]})"
     done
   elif [ -n "${EXAMPLE:-}" ]; then
     for name in $EXAMPLE; do
