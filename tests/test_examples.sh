@@ -36,6 +36,20 @@ for i in "${!IMG_NAME[@]}"; do
   assert_eq "$image: the final stage starts FROM the manifest's base" "$want" "$final"
   if [ -f "${IMG_DIR[$i]}/structure/$image.yaml" ]; then pass "$image: has ${IMG_DIR[$i]}/structure/$image.yaml"; else fail "$image: has ${IMG_DIR[$i]}/structure/$image.yaml"; fi
   if [ -d "${IMG_CONTEXT[$i]}" ]; then pass "$image: its build context ${IMG_CONTEXT[$i]}/ exists"; else fail "$image: its build context ${IMG_CONTEXT[$i]}/ exists"; fi
+  # A context above the example's folder (the lab's root, for a service that
+  # reuses swift-server) would send everything: its Dockerfile has its own
+  # ignore file beside it, which BuildKit reads instead of the context's.
+  context=${IMG_CONTEXT[$i]}
+  if [ "$context" != "${IMG_DIR[$i]}" ] && { [ "$context" = . ] || [[ ${IMG_DIR[$i]}/ == "$context"/* ]]; }; then
+    if [ -f "$dockerfile.dockerignore" ]; then pass "$image: its context $context/ holds its folder, and $dockerfile.dockerignore narrows it"; else fail "$image: a context that holds its folder needs $dockerfile.dockerignore"; fi
+  fi
+done
+
+# Bases that an example's tests run exist too.
+for example in "${!EXAMPLE_TEST_BASES[@]}"; do
+  for key in ${EXAMPLE_TEST_BASES[$example]}; do
+    if [ -n "${arg_of[$key]:-}" ]; then pass "example $example: its test base $key is in bases.tsv"; else fail "example $example: its test base $key is in bases.tsv"; fi
+  done
 done
 
 # --- Each example folder ----------------------------------------------------------------

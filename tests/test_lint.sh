@@ -14,7 +14,7 @@ WORK_DIFF=$WORK_DIR/diff
 on_exit rm -rf "$WORK_DIR"
 say "$("$SHELLCHECK" --version | sed -n 's/^version: /shellcheck /p'), $("$HADOLINT" --version)"
 
-mapfile -t dockerfiles < <(git ls-files --cached --others --exclude-standard | grep -E '(^|/)Dockerfile[^/]*$' | sort)
+mapfile -t dockerfiles < <(git ls-files --cached --others --exclude-standard | grep -E '(^|/)Dockerfile[^/]*$' | grep -v '\.dockerignore$' | sort)
 for f in "${dockerfiles[@]}"; do
   [ -f "$f" ] || continue
   if out=$("$HADOLINT" --config .hadolint.yaml "$f" 2>&1); then pass "hadolint $f"; else fail "hadolint $f" "$out"; fi

@@ -31,12 +31,13 @@ require_engine
 all_locals=()
 while IFS=$'\t' read -r _ _ _ local _; do all_locals+=("$local"); done < <(tsv_rows "$BASES_DIR/bases.tsv")
 
-# The keys the selected images need, from the manifests.
+# The keys the selected images need, from the manifests: their build and
+# final bases, and what their example's tests run (its test-base rows).
 load_manifests
 selected=$(select_images) || exit 1
 declare -A needed=([slim]=1)
 for i in $selected; do
-  for key in ${IMG_BUILD_BASES[$i]} ${IMG_BASE[$i]}; do needed[$key]=1; done
+  for key in ${IMG_BUILD_BASES[$i]} ${IMG_BASE[$i]} ${EXAMPLE_TEST_BASES[${IMG_EXAMPLE[$i]}]:-}; do needed[$key]=1; done
 done
 unset 'needed[scratch]'
 

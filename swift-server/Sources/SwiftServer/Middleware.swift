@@ -47,13 +47,28 @@ public struct ContractErrorMiddleware<Context: RequestContext>: RouterMiddleware
             return try await next(request, context)
         } catch let error as HTTPError where error.status == .notFound {
             let head = request.method == .head
-            if let allowed = routes[normalised(request.uri.path)] {
+            if let allowed = allowedMethods(path: normalised(request.uri.path)) {
                 let allow = allowed.map(\.rawValue).joined(separator: ", ")
                 return plainText(
                     "method not allowed\n", status: .methodNotAllowed, cacheControl: Contract.noStore, extra: [.allow: allow], head: head)
             }
             return plainText("not found\n", status: .notFound, cacheControl: Contract.noStore, head: head)
         }
+    }
+
+    /// The methods of the route that `path` names: an exact match, or a
+    /// pattern whose ":name" segments match any one segment.
+    func allowedMethods(path: String) -> [HTTPRequest.Method]? {
+        if let exact = routes[path] { return exact }
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+        for (pattern, methods) in routes where pattern.contains(":") {
+            let parts = pattern.split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count == segments.count else { continue }
+            if zip(parts, segments).allSatisfy({ part, segment in part == segment || (part.hasPrefix(":") && !segment.isEmpty) }) {
+                return methods
+            }
+        }
+        return nil
     }
 
     func normalised(_ path: String) -> String {

@@ -22,12 +22,29 @@ public enum Contract {
     ]
 }
 
-/// Builds the router: the contract's routes behind the access log and the
-/// 404/405 handling.
-public func buildRouter(info: ServerInfo, accessLogger: Logger) -> Router<BasicRequestContext> {
+/// What an example serves beside the contract: its routes, registered on
+/// the router (with the server's logger, at the configured level), and the
+/// paths and methods they answer (for 405 and `Allow`).
+/// A path segment that starts with ":" matches any one segment.
+public struct RouteSet: Sendable {
+    public var methods: [String: [HTTPRequest.Method]]
+    public var register: @Sendable (Router<BasicRequestContext>, Logger) -> Void
+
+    public init(methods: [String: [HTTPRequest.Method]], register: @escaping @Sendable (Router<BasicRequestContext>, Logger) -> Void) {
+        self.methods = methods
+        self.register = register
+    }
+
+    public static let none = RouteSet(methods: [:]) { _, _ in }
+}
+
+/// Builds the router: the contract's routes, and an example's, behind the
+/// access log and the 404/405 handling.
+public func buildRouter(info: ServerInfo, accessLogger: Logger, extra: RouteSet = .none, logger: Logger? = nil) -> Router<BasicRequestContext> {
     let router = Router(options: .autoGenerateHeadEndpoints)
     router.add(middleware: AccessLogMiddleware(logger: accessLogger))
-    router.add(middleware: ContractErrorMiddleware(routes: Contract.routes))
+    router.add(middleware: ContractErrorMiddleware(routes: Contract.routes.merging(extra.methods) { contract, _ in contract }))
+    extra.register(router, logger ?? accessLogger)
 
     router.get("/") { _, _ in plainText(Contract.greeting, cacheControl: Contract.greetingCacheControl) }
     router.get("/healthz") { _, _ in plainText(Contract.healthy, cacheControl: Contract.noStore) }
@@ -39,7 +56,7 @@ public func buildRouter(info: ServerInfo, accessLogger: Logger) -> Router<BasicR
 
 /// A plain-text answer with the contract's headers. For a HEAD request the
 /// body is left out but `Content-Length` still gives the GET body's size.
-func plainText(
+public func plainText(
     _ text: String, status: HTTPResponse.Status = .ok, cacheControl: String, extra: HTTPFields = [:], head: Bool = false
 ) -> Response {
     var headers: HTTPFields = [

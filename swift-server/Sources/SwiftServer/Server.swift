@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 #if canImport(Glibc)
 import Glibc
@@ -8,21 +9,28 @@ import Glibc
 import Musl
 #endif
 
-/// Builds the application for a configuration. Tests and `main` share it.
+/// Builds the application for a configuration. Tests and `main` share it,
+/// and so do the Swift examples: `extra` adds their routes, and `cleanup`
+/// runs after the last request when the server stops (closing a database,
+/// shutting down an HTTP client).
 public func buildApplication(
     configuration: ServerConfiguration,
     info: ServerInfo = .current(),
     logger: Logger = Logger(label: "server"),
-    accessLogger: Logger = Logger(label: "access")
+    accessLogger: Logger = Logger(label: "access"),
+    extra: RouteSet = .none,
+    cleanup: (name: String, run: @Sendable () async throws -> Void)? = nil
 ) -> some ApplicationProtocol {
     var logger = logger
     logger.logLevel = configuration.logLevel
     var accessLogger = accessLogger
     accessLogger.logLevel = configuration.logLevel
-    let router = buildRouter(info: info, accessLogger: accessLogger)
+    let router = buildRouter(info: info, accessLogger: accessLogger, extra: extra, logger: logger)
+    let services: [any Service] = cleanup.map { [CleanupService($0.name, logger: logger, cleanup: $0.run)] } ?? []
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
+        services: services,
         logger: logger
     )
 }

@@ -133,6 +133,15 @@ final class RoutesTests: XCTestCase {
         }
     }
 
+    func testAnExamplesRoutesGet405WithAllowToo() {
+        let middleware = ContractErrorMiddleware<BasicRequestContext>(routes: ["/notes": [.get, .post], "/notes/:id": [.get, .delete]])
+        XCTAssertEqual(middleware.allowedMethods(path: "/notes"), [.get, .post])
+        XCTAssertEqual(middleware.allowedMethods(path: "/notes/42"), [.get, .delete])
+        XCTAssertNil(middleware.allowedMethods(path: "/notes/42/more"))
+        XCTAssertNil(middleware.allowedMethods(path: "/notes/"), "an empty segment is not an id")
+        XCTAssertNil(middleware.allowedMethods(path: "/other/42"))
+    }
+
     func testEveryRequestIsLoggedOnceWithMethodPathStatusAndDuration() async throws {
         let recorder = LogRecorder()
         var logger = Logger(label: "test", factory: { _ in recorder })

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Why the notes service uses SQLiteNIO: builds the same few lines of SQL
+# with each candidate library as a fully static release binary, and compares
+# what each costs. Prints a Markdown table and writes
+# $RESULTS_DIR/sqlite-library-sizes.csv. About 2 minutes per library.
+#   examples/sqlite/scripts/library-sizes.sh
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+source tests/lib.sh
+
+SWIFT=${SWIFT:-swift}
+RESULTS_DIR=${RESULTS_DIR:-results}
+mkdir -p "$RESULTS_DIR"
+csv=$RESULTS_DIR/sqlite-library-sizes.csv
+# Git-ignored (.build-*): the probes' packages and their build folders stay
+# between runs, so a second run takes seconds.
+probes=examples/sqlite/.build-library-probes
+mkdir -p "$probes"
+
+# probe NAME PACKAGE-LINE PRODUCT-LINE SOURCE: a package with one executable.
+probe() {
+  local name=$1 package=$2 product=$3 source=$4
+  # The folder's name is the package's identity: not the library's own.
+  mkdir -p "$probes/$name/Sources/Probe"
+  cat >"$probes/$name/Package.swift" <<SWIFT
+// swift-tools-version:6.2
+import PackageDescription
+let package = Package(
+    name: "$name",
+    dependencies: [$package],
+    targets: [.executableTarget(name: "Probe", dependencies: [$product])]
+)
+SWIFT
+  printf '%s\n' "$source" >"$probes/$name/Sources/Probe/main.swift"
+}
+
+probe probe-sqlite-nio '.package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2")' \
+  '.product(name: "SQLiteNIO", package: "sqlite-nio")' '
+import SQLiteNIO
+let connection: SQLiteConnection = try await SQLiteConnection.open(storage: .memory)
+let _: [SQLiteRow] = try await connection.query("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL)")
+let _: [SQLiteRow] = try await connection.query("INSERT INTO notes (text) VALUES (?)", [SQLiteData.text("hello")])
+let rows: [SQLiteRow] = try await connection.query("SELECT text FROM notes")
+print(rows.first?.column("text")?.string ?? "-")
+try await connection.close()'
+probe probe-grdb '.package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0")' \
+  '.product(name: "GRDB", package: "GRDB.swift")' '
+import GRDB
+let queue = try DatabaseQueue()
+try queue.write { db in
+    try db.execute(sql: "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL)")
+    try db.execute(sql: "INSERT INTO notes (text) VALUES (?)", arguments: ["hello"])
+}
+print(try queue.read { db in try String.fetchOne(db, sql: "SELECT text FROM notes") } ?? "-")'
+
+echo "library,bytes,stripped_bytes,foundation_internationalization,sqlite" >"$csv"
+rows=()
+for name in probe-sqlite-nio probe-grdb; do
+  say "building the $name probe (swift build -c release -Xswiftc -static-executable)"
+  run "$SWIFT" build --package-path "$probes/$name" -c release -Xswiftc -static-executable 2>&1 | swift_progress
+  bin=$probes/$name/.build/release/Probe
+  out=$("$bin")
+  [ "$out" = hello ] || die "the $name probe printed '$out', not hello"
+  strip -o "$probes/$name.stripped" "$bin"
+  bytes=$(stat -c %s "$bin") stripped=$(stat -c %s "$probes/$name.stripped")
+  # Full Foundation brings FoundationInternationalization and ICU's data.
+  # (grep -c reads to the end: grep -q would stop nm early, and pipefail
+  # would take that for a failure.)
+  symbols=$(nm "$bin" 2>/dev/null | grep -c 'FoundationInternationalization' || true)
+  if [ "$symbols" -gt 0 ]; then intl="yes ($symbols symbols)"; else intl=no; fi
+  # SQLite compiled in from the package's own copy, or the system's library.
+  if grep -rqs 'link "sqlite3"\|linkedLibrary("sqlite3")' "$probes/$name/.build/checkouts"/*/Package.swift "$probes/$name/.build/checkouts"/*/Sources/*/module.modulemap; then
+    sqlite="the system's libsqlite3"
+  else
+    sqlite="its own copy, compiled in"
+  fi
+  echo "${name#probe-},$bytes,$stripped,$intl,$sqlite" >>"$csv"
+  rows+=("| ${name#probe-} | $(mb "$bytes") | $(mb "$stripped") | $intl | $sqlite |")
+done
+
+echo
+echo "| library | static binary | stripped | FoundationInternationalization (ICU) | SQLite |"
+echo "|---|---:|---:|---|---|"
+printf '%s\n' "${rows[@]}"
+echo
+echo "(written to $csv)"
