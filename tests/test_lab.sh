@@ -49,6 +49,9 @@ step() {
 # printed NAME: the docker commands the step printed, without "$ ", and
 # of a pipeline (docker save IMAGE | gzip) the docker command alone.
 printed() { sed -n "s|^\\$ \\(\\(DOCKER_BUILDKIT=1 \\)\\?$DOCKER .*\\)|\\1|p" "$WORK/$1.out" | sed 's/ | .*//'; }
+# Searched from a file, never as `printed | grep -q`: grep stops at the
+# first match, the writer dies of SIGPIPE, and pipefail takes the match
+# for a failure (more often, the longer the transcript).
 
 # check_transcript NAME PATTERN...: every docker command the step printed
 # is one it ran, and every call it made that matches one of the PATTERNs
@@ -57,13 +60,14 @@ printed() { sed -n "s|^\\$ \\(\\(DOCKER_BUILDKIT=1 \\)\\?$DOCKER .*\\)|\\1|p" "$
 check_transcript() {
   local name=$1 line missing='' unrun='' pattern
   shift
+  printed "$name" | sed 's/^DOCKER_BUILDKIT=1 //' >"$WORK/$name.bare"
   while IFS= read -r line; do
     grep -qxF "${line#DOCKER_BUILDKIT=1 }" "$WORK/$name.calls" || unrun+="$line"$'\n'
   done < <(printed "$name")
   while IFS= read -r line; do
     for pattern in "$@"; do
       if [[ ${line#"$DOCKER" } =~ $pattern ]]; then
-        printed "$name" | sed 's/^DOCKER_BUILDKIT=1 //' | grep -qxF "$line" || missing+="$line"$'\n'
+        grep -qxF "$line" "$WORK/$name.bare" || missing+="$line"$'\n'
         break
       fi
     done
@@ -80,6 +84,7 @@ failed_step() { fail "$1" "last lines of its output:" "$(tail -n 15 "$WORK/$2.ou
 if step images make images; then
   pass "make images succeeds with the recording client"
   check_transcript images '^build ' '^images '
+  printed images >"$WORK/images.printed"
   for i in "${!IMG_NAME[@]}"; do
     image=${IMG_NAME[$i]} dockerfile=${IMG_DOCKERFILE[$i]}
     expected="DOCKER_BUILDKIT=1 $DOCKER build -f $dockerfile -t $image"
@@ -90,12 +95,12 @@ if step images make images; then
     [ -z "${PIP_INDEX_URL:-}" ] || ! grep -qE '^ARG PIP_INDEX_URL(=|$)' "$dockerfile" || expected+=" --build-arg PIP_INDEX_URL=$PIP_INDEX_URL"
     ! grep -qF 'id=build-ca' "$dockerfile" || expected+=" --secret id=build-ca,src=$(build_ca_bundle)"
     expected+=" ${IMG_CONTEXT[$i]}"
-    if printed images | grep -qxF "$expected"; then
+    if grep -qxF "$expected" "$WORK/images.printed"; then
       pass "make images prints: \$ $expected"
     else
       fail "make images prints the build of $image with its bases and context" "expected: $expected" "$(printed images | grep -F " -t $image " || echo '(no such line)')"
     fi
-    if printed images | grep -qxF "$DOCKER images $image"; then pass "make images lists $image with docker images"; else fail "make images lists $image with docker images"; fi
+    if grep -qxF "$DOCKER images $image" "$WORK/images.printed"; then pass "make images lists $image with docker images"; else fail "make images lists $image with docker images"; fi
   done
 else
   failed_step "make images succeeds with the recording client" images
@@ -162,8 +167,8 @@ else
   if step down make down IMAGES="$SMALL"; then
     check_transcript down '^stop ' '^rm '
     for image in "${SMALL_IMAGES[@]}"; do
-      assert_match "make down prints docker stop and docker rm for $image" \
-        "\\\$ $DOCKER stop $image"$'\n'"$image"$'\n'"\\\$ $DOCKER rm $image" "$(cat "$WORK/down.out")"
+      assert_match "make down prints docker stop and docker rm -v (its anonymous volumes too) for $image" \
+        "\\\$ $DOCKER stop $image"$'\n'"$image"$'\n'"\\\$ $DOCKER rm -v $image" "$(cat "$WORK/down.out")"
     done
     gone=yes
     for image in "${SMALL_IMAGES[@]}"; do "$REAL_DOCKER" container inspect "$image" >/dev/null 2>&1 && gone=''; done

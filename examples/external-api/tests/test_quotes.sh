@@ -40,10 +40,10 @@ upstream=swiftlab-test-upstream-$$
   --cert /fixture/upstream.pem --key /fixture/upstream.key >/dev/null || die "cannot start the fake upstream"
 on_exit "$DOCKER" rm -f "$upstream"
 for _ in $(seq 1 40); do
-  "$DOCKER" logs "$upstream" 2>&1 | grep -q 'listening on 8000, 8443' && break
+  [[ $("$DOCKER" logs "$upstream" 2>&1) == *'listening on 8000, 8443'* ]] && break
   sleep 0.25
 done
-"$DOCKER" logs "$upstream" 2>&1 | grep -q 'listening on' || { container_logs "$upstream"; die "the fake upstream did not start"; }
+[[ $("$DOCKER" logs "$upstream" 2>&1) == *'listening on 8000, 8443'* ]] || { container_logs "$upstream"; die "the fake upstream did not start"; }
 
 # quotes NAME [DOCKER RUN OPTION...]: the service on the test network,
 # hardened, healthy; sets URL.
