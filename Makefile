@@ -49,12 +49,22 @@ EXAMPLE ?=
 BUILD_CA_BUNDLE ?=
 ## Python package index for the Python example's build (default: pip's own).
 PIP_INDEX_URL ?=
+## Runs of each case that `make bench-build` takes the median of.
+BENCH_RUNS ?= 3
+## Seconds after which `make bench-build` runs a case only once (a cold Swift build: 4 minutes and more).
+BENCH_SLOW ?= 120
 ## Folder name of a new example, for `make new-example` (lowercase: go, rust, ...).
 NAME ?=
 ## Its language as the contract's greeting names it (default: NAME, capitalised).
 LANGUAGE ?=
 ## Address `make up` publishes the lab ports on (0.0.0.0: every interface, open to your network).
 PUBLISH_ADDRESS ?= 127.0.0.1
+## Lock file in which `make bases` pins every base by digest, and which every build uses.
+BASES_LOCK ?= dockerfiles/bases/bases.lock
+## The images' org.opencontainers.image.source label (default: git's remote origin, else this folder).
+SOURCE_URL ?=
+## The images' created label, in seconds since 1970 (default: the time of the commit built).
+SOURCE_DATE_EPOCH ?=
 
 # Every Swift package of the lab: the server and any example that has a
 # Package.swift. Adding an example folder adds it to `make test`.
@@ -84,9 +94,9 @@ ENGINE_UP := client=$$($(ENGINE) --client 2>/dev/null) && $$client version >/dev
 # swift-server/Package.swift and Hummingbird 2.28.1 declare.
 SWIFT_MINIMUM := 6.2
 
-export SWIFT RESULTS_DIR SERVER_BIN SHELLCHECK HADOLINT CST DOCKER BASES DEBIAN_MIRROR SWIFT_TOOLCHAIN PULL_TIMEOUT IMAGES EXAMPLE PUBLISH_ADDRESS BUILD_CA_BUNDLE PIP_INDEX_URL
+export SWIFT RESULTS_DIR SERVER_BIN SHELLCHECK HADOLINT CST DOCKER BASES DEBIAN_MIRROR SWIFT_TOOLCHAIN PULL_TIMEOUT IMAGES EXAMPLE PUBLISH_ADDRESS BUILD_CA_BUNDLE PIP_INDEX_URL BASES_LOCK SOURCE_URL SOURCE_DATE_EPOCH BENCH_RUNS BENCH_SLOW
 
-.PHONY: engine bases images sizes history up smoke down list new-example finished help all build run test test-quick test-swift lint binary-sizes library-sizes tools host-tools check-swift clean distclean
+.PHONY: engine bases images sizes history up smoke down bench-build dependencies list new-example finished help all build run test test-quick test-swift lint binary-sizes library-sizes tools host-tools check-swift clean distclean
 
 help: ## Show this help: every target and every variable you may set
 	@printf 'The Swift multi-stage build lab.\n\nUsage: make [TARGET...] [VARIABLE=value...]\n\nTargets:\n'
@@ -131,7 +141,7 @@ library-sizes: check-swift host-tools ## Why SQLiteNIO: static binaries of the s
 engine: host-tools ## Find (or install and start, as root on Debian) a Docker engine and a BuildKit client
 	@$(ENGINE)
 
-bases: engine ## Resolve the base images (BASES=auto|registry|local) and record them in $(RESULTS_DIR)/bases.json
+bases: engine ## Resolve the base images (BASES=auto|registry|local), record them in $(RESULTS_DIR)/bases.json, pin them in $(BASES_LOCK)
 	@$(BASES_SCRIPT)
 
 images: finished bases ## docker build each image of every manifest (EXAMPLE=go or IMAGES=... for some), then docker images
@@ -151,6 +161,12 @@ smoke: ## curl / and /info on each running container
 
 down: engine ## docker stop and docker rm the containers that `make up` started
 	@$(LAB) down
+
+bench-build: finished bases ## Time cold, unchanged, one-source and dependency rebuilds of each bench Dockerfile (EXAMPLE=go for one): $(RESULTS_DIR)/bench-build.md
+	@bash dockerfiles/bench-build.sh
+
+dependencies: engine ## The dependency versions each Swift image was built with (the Package.resolved inside it)
+	@$(LAB) dependencies
 
 # Stop at once, before any docker command, while a scaffolded example has TODOs left.
 finished:

@@ -13,11 +13,12 @@
 #   dockerfiles/lab.sh down      docker stop, docker rm
 #   dockerfiles/lab.sh clean     down, then docker rmi
 #
+#   dockerfiles/lab.sh dependencies  the Package.resolved inside each Swift image
 #   dockerfiles/lab.sh list      the examples, their images and lab ports
 #   dockerfiles/lab.sh finished  fail while a scaffolded example has TODOs left
 #
 # Settings (the Makefile passes them): IMAGES, EXAMPLE, PUBLISH_ADDRESS,
-# RESULTS_DIR, BUILD_CA_BUNDLE, PIP_INDEX_URL.
+# RESULTS_DIR, BUILD_CA_BUNDLE, PIP_INDEX_URL, BASES_LOCK, SOURCE_URL, SOURCE_DATE_EPOCH.
 set -euo pipefail
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib.sh
@@ -30,7 +31,7 @@ load_manifests
 selected=$(select_images) || exit 1
 mapfile -t rows <<<"$selected"
 
-need_bases() { [ -s "$RESULTS_DIR/bases.json" ] || die "no $RESULTS_DIR/bases.json (run: make bases)"; }
+need_bases() { [ -s "$RESULTS_DIR/bases.json" ] && [ -s "$LOCK" ] || die "no $RESULTS_DIR/bases.json or $LOCK (run: make bases)"; }
 need_image() { [ -n "$("$DOCKER" image ls -q "$1")" ] || die "no image $1 (run: make images)"; }
 container_exists() { "$DOCKER" container inspect "$1" >/dev/null 2>&1; }
 
@@ -38,32 +39,6 @@ container_exists() { "$DOCKER" container inspect "$1" >/dev/null 2>&1; }
 base_name() {
   [ "${IMG_BASE[$1]}" = scratch ] && { echo scratch; return; }
   base_image "${IMG_BASE[$1]}"
-}
-
-# build_args DOCKERFILE: --build-arg NAME=IMAGE for each base image ARG that
-# the Dockerfile declares, as `make bases` resolved it; and --build-arg
-# BASES=MODE when it declares ARG BASES (a Dockerfile whose build steps
-# differ between official and local bases, such as the Node example's).
-build_args() {
-  local arg image
-  while read -r arg; do
-    image=$(jq -er --arg arg "$arg" '.bases[] | select(.build_arg == $arg) | .name' "$RESULTS_DIR/bases.json") ||
-      die "$1 declares ARG $arg, which make bases has not resolved (is its key in the manifest's build bases? then run: make bases)"
-    printf '%s\n' --build-arg "$arg=$image"
-  done < <(base_args "$1")
-  if grep -qE '^ARG BASES(=|$)' "$1"; then printf '%s\n' --build-arg "BASES=$(jq -r .mode "$RESULTS_DIR/bases.json")"; fi
-  # A package index other than the tool's default, when one is set.
-  if [ -n "${PIP_INDEX_URL:-}" ] && grep -qE '^ARG PIP_INDEX_URL(=|$)' "$1"; then printf '%s\n' --build-arg "PIP_INDEX_URL=$PIP_INDEX_URL"; fi
-  # The build CA bundle, as a BuildKit secret: mounted by the RUN lines that
-  # fetch packages, never written to a layer.
-  if grep -qF 'id=build-ca' "$1"; then
-    local bundle
-    if bundle=$(build_ca_bundle); then
-      printf '%s\n' --secret "id=build-ca,src=$bundle"
-    else
-      say "no CA bundle on this host: $1 fetches packages with the tools' own (set BUILD_CA_BUNDLE where the network re-signs TLS)" >&2
-    fi
-  fi
 }
 
 # --- The steps ----------------------------------------------------------------
@@ -87,7 +62,7 @@ build() {
   local i args args_text start
   say "building ${#rows[@]} image(s) with BuildKit. A Swift release build takes about 4 minutes on 2 cores the first time; the other languages' builds, seconds to a minute; a step BuildKit has already done comes from its cache in seconds."
   for i in "${rows[@]}"; do
-    args_text=$(build_args "${IMG_DOCKERFILE[$i]}") || exit 1
+    args_text=$(build_args "${IMG_DOCKERFILE[$i]}" && oci_labels "$i") || exit 1
     args=()
     [ -z "$args_text" ] || mapfile -t args <<<"$args_text"
     say "building ${IMG_NAME[$i]} (${IMG_DOCKERFILE[$i]}, ${IMG_TYPE[$i]}, context ${IMG_CONTEXT[$i]}/)"
@@ -97,6 +72,34 @@ build() {
     say "built ${IMG_NAME[$i]} in $(seconds_since "$start") s"
     run docker images "${IMG_NAME[$i]}"
   done
+}
+
+# dependencies: the Package.resolved inside each Swift image (the exact
+# versions its build resolved), as a table. A multi-stage image keeps it at
+# /usr/share/doc/PROGRAM/, the single-stage image in its working folder.
+dependencies() {
+  local i container program workdir path found
+  for i in "${rows[@]}"; do
+    [ "${IMG_LANGUAGE[$i]}" = Swift ] || continue
+    need_image "${IMG_NAME[$i]}"
+    program=$("$DOCKER" image inspect --format '{{range .Config.Entrypoint}}{{.}}{{"\n"}}{{end}}{{range .Config.Cmd}}{{.}}{{"\n"}}{{end}}' "${IMG_NAME[$i]}" | head -n1)
+    workdir=$("$DOCKER" image inspect --format '{{.Config.WorkingDir}}' "${IMG_NAME[$i]}")
+    echo
+    container=$(run docker create "${IMG_NAME[$i]}")
+    found=''
+    for path in "/usr/share/doc/$(basename "$program")/Package.resolved" "${workdir:-/}/Package.resolved"; do
+      if "$DOCKER" cp "$container:$path" - >"$WORK_TAR" 2>/dev/null; then
+        show docker cp "$container:$path" - '|' tar -xO
+        say "${IMG_NAME[$i]}: $path"
+        tar -xOf "$WORK_TAR" | jq -r '"package\tversion\trevision", (.pins[] | [.identity, (.state.version // .state.branch // "-"), .state.revision[0:12]] | @tsv)' | column -t -s $'\t' | sed 's/^/  /'
+        found=1
+        break
+      fi
+    done
+    [ -n "$found" ] || say "${IMG_NAME[$i]}: no Package.resolved inside (built before make dependencies existed? run: make images)"
+    run docker rm "$container" >/dev/null
+  done
+  rm -f "$WORK_TAR"
 }
 
 # single_of ROW: the size in bytes of the single-stage image of the row's
@@ -224,6 +227,7 @@ case $command in
   history | up | down | clean) require_engine; "$command" ;;
   smoke) smoke ;;
   list) list ;;
+  dependencies) require_engine; WORK_TAR=$(mktemp); dependencies ;;
   finished) finished ;;
-  *) die "usage: dockerfiles/lab.sh build|sizes|history|up|smoke|down|clean|list" ;;
+  *) die "usage: dockerfiles/lab.sh build|sizes|history|up|smoke|down|clean|dependencies|list" ;;
 esac

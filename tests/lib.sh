@@ -335,6 +335,95 @@ build_ca_bundle() {
   return 1
 }
 
+# --- The bases lock (make bases) and the build arguments -----------------------
+LOCK=${BASES_LOCK:-dockerfiles/bases/bases.lock}
+# locked FIELD VALUE COLUMN: a column of the lock's row whose FIELD (1: key,
+# 2: build arg) is VALUE. Columns: key, build arg, mode, name, reference
+# (what FROM gets), digest, image ID.
+locked() { awk -F'\t' -v f="$1" -v v="$2" -v c="$3" '!/^#/ && $f == v { print $c; exit }' "$LOCK"; }
+
+# build_args DOCKERFILE: --build-arg NAME=IMAGE for each base image ARG that
+# the Dockerfile declares, as `make bases` pinned it in the lock (after
+# checking that the image there is still the one pinned); and --build-arg
+# BASES=MODE when it declares ARG BASES (a Dockerfile whose build steps
+# differ between official and local bases, such as the Node example's).
+build_args() {
+  local arg image id
+  while read -r arg; do
+    image=$(locked 2 "$arg" 5)
+    [ -n "$image" ] ||
+      die "$1 declares ARG $arg, which make bases has not pinned in $LOCK (is its key in the manifest's build bases? then run: make bases)"
+    id=$(locked 2 "$arg" 7)
+    [ "$("$DOCKER" image inspect --format '{{.Id}}' "$image" 2>/dev/null)" = "$id" ] ||
+      die "$image is not the image $LOCK pins for $arg (${id:7:12}): it was rebuilt, removed or retagged since; run: make bases"
+    printf '%s\n' --build-arg "$arg=$image"
+  done < <(base_args "$1")
+  if grep -qE '^ARG BASES(=|$)' "$1"; then printf '%s\n' --build-arg "BASES=$(jq -r .mode "$RESULTS_DIR/bases.json")"; fi
+  # A package index other than the tool's default, when one is set.
+  if [ -n "${PIP_INDEX_URL:-}" ] && grep -qE '^ARG PIP_INDEX_URL(=|$)' "$1"; then printf '%s\n' --build-arg "PIP_INDEX_URL=$PIP_INDEX_URL"; fi
+  # The build CA bundle, as a BuildKit secret: mounted by the RUN lines that
+  # fetch packages, never written to a layer.
+  if grep -qF 'id=build-ca' "$1"; then
+    local bundle
+    if bundle=$(build_ca_bundle); then
+      printf '%s\n' --secret "id=build-ca,src=$bundle"
+    else
+      say "no CA bundle on this host: $1 fetches packages with the tools' own (set BUILD_CA_BUNDLE where the network re-signs TLS)" >&2
+    fi
+  fi
+}
+
+# oci_labels ROW: --label for the OCI annotations of the row's image: where
+# its source lives, the commit (with -dirty when its context has changes
+# not committed), when (the commit's time, or SOURCE_DATE_EPOCH, so that the
+# same commit gets the same labels), and the final stage's base as pinned.
+oci_labels() {
+  local key=${IMG_BASE[$1]} context=${IMG_CONTEXT[$1]} revision created epoch base=scratch digest=''
+  revision=$(git rev-parse HEAD 2>/dev/null) || revision=unknown
+  if [ "$revision" != unknown ] && [ -n "$(git status --porcelain --untracked-files=no -- "$context" 2>/dev/null)" ]; then revision+=-dirty; fi
+  epoch=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
+  created=$(date -u -d "@$epoch" +%Y-%m-%dT%H:%M:%SZ)
+  if [ "$key" != scratch ]; then
+    base=$(locked 1 "$key" 4)
+    digest=$(locked 1 "$key" 6)
+  fi
+  printf '%s\n' --label "org.opencontainers.image.source=${SOURCE_URL:-$(git config --get remote.origin.url 2>/dev/null || pwd)}" \
+    --label "org.opencontainers.image.revision=$revision" --label "org.opencontainers.image.created=$created" \
+    --label "org.opencontainers.image.base.name=$base" --label "org.opencontainers.image.base.digest=$digest"
+}
+
+# export_context DOCKERFILE CONTEXT DEST: the files BuildKit sends for a
+# build of DOCKERFILE in CONTEXT (with CONTEXT/.dockerignore, or
+# DOCKERFILE.dockerignore, applied), written by BuildKit itself to DEST.
+export_context() {
+  local probe status=0
+  probe=$(mktemp -d)
+  printf 'FROM scratch\nCOPY . /\n' >"$probe/Dockerfile"
+  [ ! -f "$1.dockerignore" ] || cp "$1.dockerignore" "$probe/Dockerfile.dockerignore"
+  rm -rf "$3"
+  DOCKER_BUILDKIT=1 "$DOCKER" build -q -f "$probe/Dockerfile" --output "type=local,dest=$3" "$2" >/dev/null || status=$?
+  rm -rf "$probe"
+  return "$status"
+}
+
+# step_status LOG TEXT: "CACHED" or "ran" for the build step whose
+# instruction contains TEXT, from BuildKit's plain progress output.
+step_status() {
+  local n
+  n=$(grep -F -- "$2" "$1" | grep -m1 -oE '^#[0-9]+ \[' | tr -d '#[ ') || { echo "not found"; return; }
+  if grep -qE "^#$n CACHED\$" "$1"; then echo CACHED; else echo ran; fi
+}
+
+# steps_ran LOG: the build steps that ran (not from the cache), as
+# "[stage n/m] INSTRUCTION", from BuildKit's plain progress output (not
+# BuildKit's own context and metadata steps, nor FROM).
+steps_ran() {
+  local n line
+  grep -oE '^#[0-9]+ \[[^]]+\] .*' "$1" | awk '!seen[$1]++' | while read -r n line; do
+    grep -qE "^$n CACHED\$" "$1" || printf '%s\n' "$(cut -c1-90 <<<"$line")"
+  done | grep -vE '^\[internal\]|^\[[^]]+\] FROM ' || true
+}
+
 # base_image KEY: the image a base resolved to, from `make bases`'s record.
 base_image() {
   jq -er --arg key "$1" '.bases[] | select(.key == $key) | .name' "${RESULTS_DIR:-results}/bases.json"
@@ -434,6 +523,7 @@ show_log() {
 #   language  NAME                      the language, as the contract greets
 #   context   FOLDER                    the build context, from the manifest's folder
 #   image     NAME DOCKERFILE TYPE BUILD-BASES BASE PORT GOAL ZGOAL
+#   bench     DOCKERFILE SOURCE MANIFEST STEP  what make bench-build measures
 # Dockerfiles are named from the manifest's folder too, and each image's
 # container-structure-test file is structure/NAME.yaml beside the manifest.
 
@@ -458,12 +548,16 @@ example_of() {
 # folder), IMG_DOCKERFILE and IMG_CONTEXT (paths from the lab's root),
 # IMG_TYPE, IMG_BUILD_BASES (space-separated keys), IMG_BASE (a key or
 # "scratch"), IMG_PORT, IMG_GOAL and IMG_ZGOAL (MB or "-"), IMG_RUN (the
-# example's extra `docker run` options for `make up`, tab-separated); and
-# EXAMPLE_TEST_BASES[example]: the bases its tests run. A malformed row
+# example's extra `docker run` options for `make up`, tab-separated);
+# EXAMPLE_TEST_BASES[example]: the bases its tests run; and one entry per
+# bench row (make bench-build): BENCH_EXAMPLE, BENCH_DOCKERFILE and
+# BENCH_CONTEXT (from the lab's root), BENCH_SOURCE and BENCH_MANIFEST (from
+# the context; "-" for none), BENCH_STEP (text of the dependency step's RUN). A malformed row
 # stops with one line naming the file and line.
 load_manifests() {
   IMG_NAME=() IMG_EXAMPLE=() IMG_LANGUAGE=() IMG_DIR=() IMG_DOCKERFILE=() IMG_CONTEXT=()
   IMG_TYPE=() IMG_BUILD_BASES=() IMG_BASE=() IMG_PORT=() IMG_GOAL=() IMG_ZGOAL=() IMG_RUN=()
+  BENCH_EXAMPLE=() BENCH_DOCKERFILE=() BENCH_CONTEXT=() BENCH_SOURCE=() BENCH_MANIFEST=() BENCH_STEP=()
   declare -gA EXAMPLE_TEST_BASES=()
   local manifest dir example language context run count line n kind fields
   while read -r manifest; do
@@ -479,6 +573,11 @@ load_manifests() {
         context:2) context=$(realpath -m --relative-to=. "$dir/${fields[1]}") ;;
         run:*) run=$(printf '%s\t' "${fields[@]:1}") ;;
         test-base:2) EXAMPLE_TEST_BASES[$example]+=" ${fields[1]}" ;;
+        bench:5)
+          [ -n "$context" ] || die "$manifest:$n: the context row comes before a bench row"
+          BENCH_EXAMPLE+=("$example") BENCH_DOCKERFILE+=("$dir/${fields[1]}") BENCH_CONTEXT+=("$context")
+          BENCH_SOURCE+=("${fields[2]}") BENCH_MANIFEST+=("${fields[3]}") BENCH_STEP+=("${fields[4]}")
+          ;;
         image:9)
           [ -n "$language" ] && [ -n "$context" ] ||
             die "$manifest:$n: the language and context rows come before the first image row"
@@ -489,7 +588,7 @@ load_manifests() {
           IMG_PORT+=("${fields[6]}") IMG_GOAL+=("${fields[7]}") IMG_ZGOAL+=("${fields[8]}") IMG_RUN+=("${run%$'\t'}")
           count=$((count + 1))
           ;;
-        *) die "$manifest:$n: expected 'language NAME', 'context FOLDER', 'run OPTION...', 'test-base KEY' or an image row of 9 tab-separated fields, got: $line" ;;
+        *) die "$manifest:$n: expected 'language NAME', 'context FOLDER', 'run OPTION...', 'test-base KEY', a bench row of 5 or an image row of 9 tab-separated fields, got: $line" ;;
       esac
     done <"$manifest"
     [ "$count" -gt 0 ] || die "$manifest: no image rows"

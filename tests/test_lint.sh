@@ -34,12 +34,16 @@ mapfile -t files < <(git ls-files --cached --others --exclude-standard |
 
 # Images whose build stages compile the same way share that work through
 # BuildKit's cache only while their build stages are written identically up
-# to the compile step: check every pair with the same `RUN swift build` line.
-# build_stage FILE: the stage "AS build", comments and blank lines left out.
-build_stage() { awk '/^FROM .* AS build$/ { on = 1 } on && /^FROM / && !/ AS build$/ { exit } on && !/^#/ && NF' "$1"; }
-# until_compile: the lines up to the end of the `RUN swift build` instruction.
-until_compile() { awk '{ print } /^RUN swift build/ { found = 1 } found && !/\\$/ { exit }'; }
-compile_line() { build_stage "$1" | grep -m1 '^RUN swift build'; }
+# to the compile step: check every pair with the same `swift build` RUN.
+# build_stage FILE: the stage "AS build", one line per instruction (its
+# continuation lines joined), comments and blank lines left out.
+build_stage() {
+  awk '/^FROM .* AS build$/ { on = 1 } on && /^FROM / && !/ AS build$/ { exit } on && !/^#/ && NF' "$1" |
+    awk '{ line = line $0 } /\\$/ { sub(/\\$/, "", line); next } { print line; line = "" }'
+}
+# until_compile: the instructions up to the `swift build` RUN.
+until_compile() { awk '{ print } /^RUN .*swift build /{ exit }'; }
+compile_line() { build_stage "$1" | grep -m1 '^RUN .*swift build '; }
 mapfile -t staged < <(for f in dockerfiles/Dockerfile*; do [ -n "$(compile_line "$f")" ] && echo "$f"; done)
 for i in "${!staged[@]}"; do
   for j in "${!staged[@]}"; do

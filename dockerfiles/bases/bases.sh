@@ -58,7 +58,7 @@ if [ "${1:-}" = --remove-local ]; then
   for name in "${all_locals[@]}"; do
     [ -z "$(image_id "$name")" ] || run docker rmi "$name"
   done
-  rm -f "$RECORD"
+  rm -f "$RECORD" "$LOCK"
   exit 0
 fi
 
@@ -227,13 +227,20 @@ if [ "$BASES" = auto ]; then
   fi
 fi
 
+# pinned KEY MODE COLUMN: a column of the lock's row for KEY (see locked in
+# tests/lib.sh), when the lock was written in MODE.
+pinned() { [ -s "$LOCK" ] && [ "$(locked 1 "$1" 3)" = "$2" ] && locked 1 "$1" "$3" || true; }
+
 resolved=()
 for i in "${!keys[@]}"; do
   if [ "$BASES" = registry ]; then
     name=${officials[$i]}
     if [ -z "$(image_id "$name")" ]; then
-      say "pulling $name"
-      run docker pull "$name" 2>&1 | progress || die "cannot pull $name; where the registry is blocked, use BASES=local"
+      # The digest the lock pins, when it has one: the same image as before.
+      pinned=$(pinned "${keys[$i]}" registry 5)
+      say "pulling $name${pinned:+ at the digest $LOCK pins}"
+      run docker pull "${pinned:-$name}" 2>&1 | progress || die "cannot pull ${pinned:-$name}; where the registry is blocked, use BASES=local"
+      [ -z "$pinned" ] || run docker tag "$pinned" "$name"
     fi
   else
     name=${locals[$i]}
@@ -292,9 +299,50 @@ mkdir -p "$RESULTS_DIR"
   '{mode: $mode, bases: sort_by(.key as $k | $order | index($k))}' >"$RECORD.tmp"
 mv "$RECORD.tmp" "$RECORD"
 
+# --- The lock ---------------------------------------------------------------------
+# Every base the builds may use, pinned by digest: lab.sh passes the
+# reference column as the build arg and refuses to build when a base's tag
+# has moved since. An official image is pinned by its registry digest
+# (name@sha256:..., what FROM resolves). A local base was never pushed, so it
+# has no registry digest: its image ID, the digest of its configuration and
+# through it of every layer, pins it instead (docs/07-layer-caching.md).
+# Rows of the old lock for bases this run did not resolve stay while their
+# image is unchanged, as in the record.
+lock_row() {
+  local key=$1 arg=$2 name=$3 id digest reference
+  id=$(image_id "$name") || return 0
+  if [ "$BASES" = registry ]; then
+    digest=$("$DOCKER" image inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' "$name" | grep -m1 "^${name%:*}@" | cut -d@ -f2 || true)
+    reference=${digest:+${name%:*}@$digest}
+  fi
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$key" "$arg" "$BASES" "$name" "${reference:-$name}" "${digest:-$id}" "$id"
+}
+old_lock=$(cat "$LOCK" 2>/dev/null || true)
+{
+  printf '# The base images the lab builds on, pinned: written by make bases, used by\n'
+  printf '# every build (docs/07-layer-caching.md#pinning-the-bases). Not committed:\n'
+  printf '# local bases are built on each machine, so their digests are its own.\n'
+  printf '# key\tbuild arg\tmode\tname\treference (what FROM gets)\tdigest\timage ID\n'
+  jq -r '.bases[] | [.key, .build_arg, .name] | @tsv' "$RECORD" | while IFS=$'\t' read -r key arg name; do
+    lock_row "$key" "$arg" "$name"
+  done
+  { grep -v '^#' <<<"$old_lock" || true; } | while IFS=$'\t' read -r key arg mode name reference digest id; do
+    [ -n "$key" ] && [ "$mode" = "$BASES" ] || continue
+    jq -e --arg key "$key" '.bases[] | select(.key == $key)' "$RECORD" >/dev/null && continue
+    [ "$(image_id "$reference")" = "$id" ] && printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$key" "$arg" "$mode" "$name" "$reference" "$digest" "$id"
+  done
+} >"$LOCK.tmp"
+mv "$LOCK.tmp" "$LOCK"
+moved=$(join -t $'\t' <(grep -v '^#' <<<"$old_lock" | cut -f1,6 | sort) <(grep -v '^#' "$LOCK" | cut -f1,6 | sort) |
+  awk -F'\t' '$2 != $3 { printf "%s ", $1 }')
+[ -z "$old_lock" ] || [ -z "$moved" ] || say "the lock moved for: $moved(the bases were rebuilt or pulled anew)"
+
 echo
-echo "| base | build arg | resolved to | size |"
-echo "|---|---|---|---:|"
-jq -r '.bases[] | "| \(.key) | \(.build_arg) | \(.name) | \(.size / 1000000 * 10 | round / 10) MB |"' "$RECORD"
+echo "| base | build arg | resolved to | size | pinned digest |"
+echo "|---|---|---|---:|---|"
+jq -r '.bases[] | [.key, .build_arg, .name, (.size / 1000000 * 10 | round / 10 | tostring)] | @tsv' "$RECORD" |
+  while IFS=$'\t' read -r key arg name size; do
+    printf '| %s | %s | %s | %s MB | %s |\n' "$key" "$arg" "$name" "$size" "$(pinned "$key" "$BASES" 6 | cut -c1-19)"
+  done
 echo
-echo "(recorded in $RECORD)"
+echo "(recorded in $RECORD, pinned in $LOCK)"

@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# Layer caching and pinning (docs/07-layer-caching.md), checked by their
+# mechanics rather than by time: the cache mounts are where they belong, the
+# dependency step comes before the sources, .dockerignore keeps the build
+# folders out of the context, a one-line source change reruns neither the
+# dependency resolution nor the dependencies' compilation, make bench-build
+# works, every base is pinned in the lock and every image carries its OCI
+# labels and, for Swift, its resolved dependency versions.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+source tests/lib.sh
+
+RESULTS_DIR=${RESULTS_DIR:-results}
+require_engine
+load_manifests
+[ -s "$LOCK" ] || die "no $LOCK (run: make bases)"
+
+WORK=$(mktemp -d)
+on_exit rm -rf "$WORK"
+
+# instructions DOCKERFILE: one line per instruction, continuation lines
+# joined, comments and blank lines left out.
+instructions() { grep -vE '^[[:space:]]*(#|$)' "$1" | awk '{ line = line $0 } /\\$/ { sub(/\\$/, "", line); next } { print line; line = "" }'; }
+
+# --- Cache mounts where the work is -------------------------------------------------------
+# The tools whose work a cache mount keeps, and what each RUN must mount.
+declare -A mounts=(["swift build"]="/root/.cache .build" ["go build"]="/go/pkg/mod /root/.cache/go-build"
+  ["pip install"]="/root/.cache/pip" ["npm ci"]="/root/.npm")
+declare -A swift_ids=()
+for i in "${!IMG_NAME[@]}"; do
+  [ "${IMG_TYPE[$i]}" != single-stage ] || continue
+  dockerfile=${IMG_DOCKERFILE[$i]}
+  while IFS= read -r instruction; do
+    for tool in "${!mounts[@]}"; do
+      [[ $instruction == RUN* && $instruction == *"$tool "* ]] || continue
+      missing=''
+      for target in ${mounts[$tool]}; do
+        grep -qE -- "--mount=type=cache,id=[^,]+,target=[^ ,]*$target(,| )" <<<"$instruction" || missing+="$target "
+      done
+      assert_eq "$dockerfile: the RUN with $tool has cache mounts on ${mounts[$tool]}" "" "$missing"
+      if [ "$tool" = "swift build" ]; then
+        check "$dockerfile: the binary is copied out of the cache mount in the same RUN" grep -qF ' install ' <<<"$instruction"
+        id=$(grep -oE -- '--mount=type=cache,id=[^,]+,target=[^ ,]*\.build' <<<"$instruction" | sed -E 's/.*id=([^,]+),.*/\1/')
+        mode=$(grep -oE -- '--static-swift-stdlib|-static-executable' <<<"$instruction" | head -n1)
+        package=$(grep -oE -- '--package-path [^ ]+' <<<"$instruction" || echo swift-server)
+        swift_ids[$id]+="$package $mode|"
+      fi
+    done
+  done < <(instructions "$dockerfile")
+done
+# One .build cache per package and link mode: two link modes in one folder
+# would rebuild each other's work every time.
+for id in "${!swift_ids[@]}"; do
+  assert_eq "the Swift cache id $id serves one package and one link mode" 1 \
+    "$(tr '|' '\n' <<<"${swift_ids[$id]}" | grep . | sort -u | wc -l)"
+done
+assert_eq "the Swift images use one .build cache id per package and link mode (4)" 4 "${#swift_ids[@]}"
+
+# --- The dependency step comes before the sources ---------------------------------------------
+for i in "${!BENCH_EXAMPLE[@]}"; do
+  dockerfile=${BENCH_DOCKERFILE[$i]}
+  [[ $dockerfile != *.naive ]] || continue
+  mapfile -t lines < <(instructions "$dockerfile")
+  # The first COPY of the sources: not from another stage, not the manifest.
+  manifest=$(basename "${BENCH_MANIFEST[$i]}")
+  step='' copy=''
+  for n in "${!lines[@]}"; do
+    [ -n "$step" ] || [[ ${lines[$n]} != RUN*"${BENCH_STEP[$i]}"* ]] || step=$n
+    [ -n "$copy" ] || [[ ${lines[$n]} != COPY* || ${lines[$n]} == *--from=* ]] ||
+      { [ "$manifest" != - ] && [[ ${lines[$n]} == *"$manifest"* ]]; } || copy=$n
+  done
+  if [ -n "$step" ] && [ -n "$copy" ] && [ "$step" -lt "$copy" ]; then
+    pass "$dockerfile: the dependency step (${BENCH_STEP[$i]}) comes before the sources are copied"
+  else
+    fail "$dockerfile: the dependency step (${BENCH_STEP[$i]}) comes before the sources are copied" "step: ${lines[$step]:-not found}; first source COPY: ${lines[$copy]:-not found}"
+  fi
+done
+
+# --- .dockerignore: the context is the sources, not the build folders ---------------------------
+# A build folder in every Swift package (make test has built them; planted
+# when missing), which the context must leave out.
+planted=()
+for package in swift-server examples/sqlite examples/external-api; do
+  [ -d "$package/.build" ] || { mkdir -p "$package/.build" && planted+=("$package/.build"); }
+  head -c 5000000 /dev/zero >"$package/.build/swiftlab-context-probe"
+done
+on_exit rm -f swift-server/.build/swiftlab-context-probe examples/sqlite/.build/swiftlab-context-probe examples/external-api/.build/swiftlab-context-probe
+for dir in "${planted[@]}"; do on_exit rmdir "$dir"; done
+declare -A seen=()
+for i in "${!IMG_NAME[@]}"; do
+  key="${IMG_DOCKERFILE[$i]}.dockerignore|${IMG_CONTEXT[$i]}"
+  [ -f "${IMG_DOCKERFILE[$i]}.dockerignore" ] || key="${IMG_CONTEXT[$i]}/.dockerignore|${IMG_CONTEXT[$i]}"
+  [ -z "${seen[$key]:-}" ] || continue
+  seen[$key]=1
+  if export_context "${IMG_DOCKERFILE[$i]}" "${IMG_CONTEXT[$i]}" "$WORK/context"; then
+    bytes=$(du -sb "$WORK/context" | cut -f1)
+    assert_le "${IMG_CONTEXT[$i]}/ for ${IMG_DOCKERFILE[$i]}: the build context stays under 200 kB ($(du -sb "${IMG_CONTEXT[$i]}" | cut -f1) bytes in the folder)" "$bytes" 200000
+    assert_eq "${IMG_CONTEXT[$i]}/ for ${IMG_DOCKERFILE[$i]}: no build folder, .git, results or Package.resolved in the context" "" \
+      "$(cd "$WORK/context" && find . \( -name '.build*' -o -name .git -o -name results -o -name .tools -o -name Package.resolved -o -name node_modules -o -name __pycache__ \) | head -n3)"
+  else
+    fail "export the build context of ${IMG_DOCKERFILE[$i]}"
+  fi
+done
+
+# --- A one-line source change: no resolve, no dependency compiled again --------------------------
+# The optimised FROM scratch Dockerfile, with the lab's own cache mounts
+# (warm from make images), on a copy of its context with Routes.swift changed.
+if export_context dockerfiles/Dockerfile.scratch swift-server "$WORK/server"; then
+  printf '// test_caching: a one-line change\n' >>"$WORK/server/Sources/SwiftServer/Routes.swift"
+  mapfile -t args < <(build_args dockerfiles/Dockerfile.scratch)
+  say "rebuilding swift-app-scratch's Dockerfile after a one-line change to Routes.swift (about a minute)"
+  start=$(now_ms)
+  if DOCKER_BUILDKIT=1 "$DOCKER" build --progress=plain -f dockerfiles/Dockerfile.scratch -t swiftlab-test/one-line "${args[@]}" "$WORK/server" >"$WORK/one-line.log" 2>&1; then
+    on_exit "$DOCKER" image rm -f swiftlab-test/one-line
+    say "rebuilt in $(seconds_since "$start") s"
+    assert_eq "after a one-line source change, the resolve step comes from the cache" CACHED "$(step_status "$WORK/one-line.log" "swift package resolve")"
+    assert_eq "after a one-line source change, the compile step runs" ran "$(step_status "$WORK/one-line.log" "swift build -c release")"
+    compiled=$(grep -oE 'Compiling [A-Za-z0-9_]+ ' "$WORK/one-line.log" | awk '{ print $2 }' | sort -u | paste -sd' ' -)
+    assert_match "after a one-line source change, SwiftPM compiles only the lab's own modules (SwiftServer, and ServerMain above it), no dependency" \
+      '^(ServerMain )?SwiftServer$' "$compiled"
+    if [ "$(image_file swiftlab-test/one-line /usr/share/doc/server/Package.resolved | sha256sum)" = "$(image_file swift-app-scratch /usr/share/doc/server/Package.resolved | sha256sum)" ]; then
+      pass "the rebuilt image records the same resolved versions"
+    else
+      fail "the rebuilt image records the same resolved versions"
+    fi
+  else
+    fail "rebuild after a one-line source change" "$(tail -n 20 "$WORK/one-line.log")"
+  fi
+else
+  fail "export the build context of dockerfiles/Dockerfile.scratch"
+fi
+
+# --- make bench-build, on the quickest example -----------------------------------------------------
+say "make bench-build EXAMPLE=go BENCH_RUNS=1 (about a minute)"
+if out=$(make --no-print-directory bench-build EXAMPLE=go BENCH_RUNS=1 RESULTS_DIR="$WORK/bench" 2>&1); then
+  json=$WORK/bench/bench-build.json
+  assert_eq "make bench-build prints the table" 1 "$(grep -c '^| go | examples/go/Dockerfile |' <<<"$out")"
+  assert_eq "make bench-build writes the table as Markdown" 1 "$(grep -c '^| go |' "$WORK/bench/bench-build.md" 2>/dev/null)"
+  assert_eq "make bench-build times (a) to (d)" "1 1 1 1" "$(jq -r '.cases[0].ms | [.a, .b, .c, .d | length] | join(" ")' "$json" 2>&1)"
+  assert_eq "after (c), the Go modules step came from the cache" CACHED "$(jq -r '.cases[0].dependency_step_after_c[0]' "$json" 2>&1)"
+  assert_eq "after (d), the Go modules step ran again" ran "$(jq -r '.cases[0].dependency_step_after_d[0]' "$json" 2>&1)"
+  assert_eq "after (c), only the source COPY and what follows ran" "" \
+    "$(jq -r '.cases[0].steps_ran_after_c[]' "$json" | grep -E 'go mod download|COPY go.mod' || true)"
+  assert_eq "make bench-build leaves every tracked file as it was" "" "$(git status --porcelain --untracked-files=no -- examples/go)"
+  assert_eq "make bench-build leaves no bench image behind" "" "$("$DOCKER" image ls -q --filter label=org.swiftlab.bench=1)"
+else
+  fail "make bench-build EXAMPLE=go BENCH_RUNS=1" "$(tail -n 15 <<<"$out")"
+fi
+out=$(make --no-print-directory bench-build EXAMPLE=go BENCH_RUNS=x 2>&1 | grep -vE '^make(\[[0-9]+\])?: \*\*\*' | tail -n1)
+assert_eq "a bad BENCH_RUNS: one line" "error: BENCH_RUNS=x: expected a whole number of runs, 1 or more" "$out"
+
+# --- The lock: every base pinned, and builds refuse a base that moved --------------------------------
+for key in $(jq -r '.bases[].key' "$RESULTS_DIR/bases.json"); do
+  reference=$(locked 1 "$key" 5)
+  assert_eq "the lock pins the $key base to its image now" "$(locked 1 "$key" 7)" \
+    "$("$DOCKER" image inspect --format '{{.Id}}' "$reference" 2>&1)"
+done
+awk -F'\t' -v OFS='\t' '!/^#/ && $1 == "golang" { $7 = "sha256:0000000000000000000000000000000000000000000000000000000000000000" } { print }' "$LOCK" >"$WORK/moved.lock"
+out=$(make --no-print-directory images IMAGES=go-app-scratch BASES_LOCK="$WORK/moved.lock" 2>&1 | grep -vE '^make(\[[0-9]+\])?: \*\*\*' | tail -n1)
+assert_match "a base that moved since make bases pinned it: the build stops in one line" \
+  '^error: [^ ]+ is not the image .* pins for GOLANG_IMAGE \(000000000000\): it was rebuilt, removed or retagged since; run: make bases$' "$out"
+
+# --- OCI labels on every image ---------------------------------------------------------------
+for i in "${!IMG_NAME[@]}"; do
+  image=${IMG_NAME[$i]}
+  labels=$("$DOCKER" image inspect --format '{{json .Config.Labels}}' "$image" 2>/dev/null) || { fail "$image: built"; continue; }
+  label() { jq -r --arg k "org.opencontainers.image.$1" '.[$k] // "(none)"' <<<"$labels"; }
+  assert_match "$image: source label" '.' "$(label source | grep -v '^(none)$')"
+  rev=$(label revision)
+  assert_match "$image: revision label is a commit id" '^[0-9a-f]{40}(-dirty)?$' "$rev"
+  check "$image: its revision is in this repository's history" git cat-file -e "${rev%-dirty}^{commit}"
+  assert_match "$image: created label is a UTC time" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$' "$(label created)"
+  if [ "${IMG_BASE[$i]}" = scratch ]; then
+    assert_eq "$image: base.name says scratch, with no digest" "scratch|" "$(label base.name)|$(label base.digest)"
+  else
+    assert_eq "$image: base.name and base.digest are the lock's" "$(locked 1 "${IMG_BASE[$i]}" 4)|$(locked 1 "${IMG_BASE[$i]}" 6)" "$(label base.name)|$(label base.digest)"
+    # The image sits on exactly the pinned base's layers.
+    base_layers=$("$DOCKER" image inspect --format '{{range .RootFS.Layers}}{{.}} {{end}}' "$(locked 1 "${IMG_BASE[$i]}" 5)")
+    image_layers=$("$DOCKER" image inspect --format '{{range .RootFS.Layers}}{{.}} {{end}}' "$image")
+    assert_eq "$image: its first layers are the pinned base's" "$base_layers" "${image_layers:0:${#base_layers}}"
+  fi
+done
+
+# --- The resolved Swift dependencies, inside each Swift image ----------------------------------------
+if out=$(make --no-print-directory dependencies 2>&1); then
+  for i in "${!IMG_NAME[@]}"; do
+    [ "${IMG_LANGUAGE[$i]}" = Swift ] || continue
+    assert_match "make dependencies shows the versions inside ${IMG_NAME[$i]}" 'hummingbird +2\.28\.1 ' \
+      "$(awk -v image="${IMG_NAME[$i]}:" '$2 == image { on = 1; next } /^==>/ { on = 0 } on' <<<"$out")"
+  done
+  assert_match "make dependencies prints the docker commands it runs" '^\$ docker create ' "$(grep -m1 '^\$ docker create' <<<"$out")"
+else
+  fail "make dependencies" "$(tail -n 10 <<<"$out")"
+fi
+
+finish
