@@ -53,6 +53,8 @@ PIP_INDEX_URL ?=
 BENCH_RUNS ?= 3
 ## Seconds after which `make bench-build` runs a case only once (a cold Swift build: 4 minutes and more).
 BENCH_SLOW ?= 120
+## Loopback port of the lab's local image registry (make registry, make ci-cache).
+REGISTRY_PORT ?= 5050
 ## Folder name of a new example, for `make new-example` (lowercase: go, rust, ...).
 NAME ?=
 ## Its language as the contract's greeting names it (default: NAME, capitalised).
@@ -94,9 +96,9 @@ ENGINE_UP := client=$$($(ENGINE) --client 2>/dev/null) && $$client version >/dev
 # swift-server/Package.swift and Hummingbird 2.28.1 declare.
 SWIFT_MINIMUM := 6.2
 
-export SWIFT RESULTS_DIR SERVER_BIN SHELLCHECK HADOLINT CST DOCKER BASES DEBIAN_MIRROR SWIFT_TOOLCHAIN PULL_TIMEOUT IMAGES EXAMPLE PUBLISH_ADDRESS BUILD_CA_BUNDLE PIP_INDEX_URL BASES_LOCK SOURCE_URL SOURCE_DATE_EPOCH BENCH_RUNS BENCH_SLOW
+export SWIFT RESULTS_DIR SERVER_BIN SHELLCHECK HADOLINT CST DOCKER BASES DEBIAN_MIRROR SWIFT_TOOLCHAIN PULL_TIMEOUT IMAGES EXAMPLE PUBLISH_ADDRESS BUILD_CA_BUNDLE PIP_INDEX_URL BASES_LOCK SOURCE_URL SOURCE_DATE_EPOCH BENCH_RUNS BENCH_SLOW REGISTRY_PORT
 
-.PHONY: engine bases images sizes history up smoke down bench-build dependencies list new-example finished help all build run test test-quick test-swift lint binary-sizes library-sizes tools host-tools check-swift clean distclean
+.PHONY: engine bases images sizes history up smoke down bench-build ci-cache registry registry-stop dependencies list new-example finished help all build run test test-quick test-swift lint binary-sizes library-sizes tools host-tools check-swift clean distclean
 
 help: ## Show this help: every target and every variable you may set
 	@printf 'The Swift multi-stage build lab.\n\nUsage: make [TARGET...] [VARIABLE=value...]\n\nTargets:\n'
@@ -164,6 +166,15 @@ down: engine ## docker stop and docker rm the containers that `make up` started
 
 bench-build: finished bases ## Time cold, unchanged, one-source and dependency rebuilds of each bench Dockerfile (EXAMPLE=go for one): $(RESULTS_DIR)/bench-build.md
 	@bash dockerfiles/bench-build.sh
+
+ci-cache: bases ## What a registry cache saves a fresh CI runner (a second engine, started empty): inline and build-stage caches, timed (as root; about 15 minutes)
+	@bash dockerfiles/ci-cache.sh
+
+registry: host-tools ## Start a local image registry on 127.0.0.1:$(REGISTRY_PORT) (Debian's docker-registry, images in $(TOOLS_DIR)/registry)
+	@bash dockerfiles/registry.sh start >/dev/null && echo "registry: 127.0.0.1:$(REGISTRY_PORT) (make registry-stop stops it)"
+
+registry-stop: ## Stop the local image registry (its images stay)
+	@bash dockerfiles/registry.sh stop
 
 dependencies: engine ## The dependency versions each Swift image was built with (the Package.resolved inside it)
 	@$(LAB) dependencies

@@ -94,6 +94,23 @@ build_once() {
   LAST_LOG=$log
 }
 
+# program_sha IMAGE: the sha256 of the program an image runs (its entrypoint,
+# or its command's first word), read from the image without running it.
+program_sha() {
+  local program
+  program=$("$DOCKER" image inspect --format '{{range .Config.Entrypoint}}{{.}}{{"\n"}}{{end}}{{range .Config.Cmd}}{{.}}{{"\n"}}{{end}}' "$1" | head -n1)
+  case $program in
+    /*) image_file "$1" "$program" | sha256sum | cut -c1-64 ;;
+    *) echo "-" ;;
+  esac
+}
+
+# lab_image DOCKERFILE: the lab's image built from that Dockerfile, if any.
+lab_image() {
+  local j
+  for j in "${!IMG_NAME[@]}"; do [ "${IMG_DOCKERFILE[$j]}" != "$1" ] || { echo "${IMG_NAME[$j]}"; return; }; done
+}
+
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 secs() { awk -v ms="$1" 'BEGIN { printf "%.1f", ms / 1000 }'; }
 
@@ -111,7 +128,14 @@ for i in "${cases[@]}"; do
   context_bytes=$(du -sb "$WORK/context" | cut -f1)
   folder_bytes=$(du -sb "$context" | cut -f1)
   declare -A times=([a]='' [b]='' [c]='' [d]='') first=()
-  dep_c='' dep_d='' ran_c=''
+  dep_c='' dep_d='' ran_c='' cold_sha=''
+  # Reproducibility is compared for the compiled languages' programs (Swift
+  # and Go): a JVM or an interpreter is the base's, not the build's.
+  lab=$(lab_image "$dockerfile") lab_sha=- compiled=''
+  for j in "${!IMG_NAME[@]}"; do
+    [ "${IMG_EXAMPLE[$j]}" = "${BENCH_EXAMPLE[$i]}" ] && [[ ${IMG_LANGUAGE[$j]} == Swift || ${IMG_LANGUAGE[$j]} == Go ]] && compiled=1
+  done
+  [ -z "$lab" ] || [ -z "$compiled" ] || lab_sha=$(program_sha "$lab" 2>/dev/null || echo -)
   for run in $(seq 1 "$BENCH_RUNS"); do
     for kind in a b c d; do
       [ "$kind" != d ] || [ "$manifest" != - ] || continue
@@ -124,6 +148,8 @@ for i in "${cases[@]}"; do
       build_once "$i" "$kind" "$run"
       printf ' %6s s\n' "$(secs "$LAST_MS")"
       times[$kind]+="$LAST_MS "
+      # Reproducibility: the program each cold build made.
+      [ "$kind" != a ] || [ -z "$compiled" ] || cold_sha+="$(program_sha "$TAG") "
       [ -n "${first[$kind]:-}" ] || first[$kind]=$LAST_MS
       case $kind in
         c)
@@ -141,7 +167,7 @@ for i in "${cases[@]}"; do
   json_cases+=("$(jq -n --arg example "${BENCH_EXAMPLE[$i]}" --arg dockerfile "$dockerfile" --arg step "${BENCH_STEP[$i]}" \
     --argjson context "$context_bytes" --argjson folder "$folder_bytes" \
     --arg a "${times[a]}" --arg b "${times[b]}" --arg c "${times[c]}" --arg d "${times[d]}" \
-    --arg dep_c "${dep_c% }" --arg dep_d "${dep_d% }" --arg ran_c "$ran_c" '
+    --arg dep_c "${dep_c% }" --arg dep_d "${dep_d% }" --arg ran_c "$ran_c" --arg cold_sha "${cold_sha% }" --arg lab "${lab:--}" --arg lab_sha "$lab_sha" '
     def runs($s): [$s | splits(" ") | select(. != "") | tonumber];
     def med($r): ($r | sort) as $s | if ($s | length) == 0 then null
       elif ($s | length) % 2 == 1 then $s[($s | length - 1) / 2] else (($s[($s | length) / 2 - 1] + $s[($s | length) / 2]) / 2 | floor) end;
@@ -150,6 +176,7 @@ for i in "${cases[@]}"; do
      median_ms: {a: med(runs($a)), b: med(runs($b)), c: med(runs($c)), d: med(runs($d))},
      dependency_step_after_c: [$dep_c | splits(" ") | select(. != "")],
      dependency_step_after_d: [$dep_d | splits(" ") | select(. != "")],
+     cold_program_sha256: [$cold_sha | splits(" ") | select(. != "")], lab_image: $lab, lab_program_sha256: $lab_sha,
      steps_ran_after_c: [$ran_c | splits("\n") | select(. != "")]}')")
 done
 
@@ -167,7 +194,16 @@ jq -r '
   "|---|---|---:|---:|---:|---:|---|---:|",
   (.cases[] | "| \(.example) | \(.dockerfile) | \(s(.median_ms.a)) | \(cell(.; "b")) | \(cell(.; "c")) | \(cell(.; "d")) | \(.dependency_step_after_c | unique | join(", ")) | \(kb(.context_bytes)) (\(kb(.folder_bytes))) |"),
   "",
-  "Medians of up to \(.runs) runs (\(.date), \(.cpus) CPUs, Docker Engine \(.engine)); a case whose first run took over \(.slow_s) s ran once. Percentages are of (a). The dependency step is the RUN that resolves or installs dependencies: CACHED means BuildKit did not run it again."
+  "Medians of up to \(.runs) runs (\(.date), \(.cpus) CPUs, Docker Engine \(.engine)); a case whose first run took over \(.slow_s) s ran once. Percentages are of (a). The dependency step is the RUN that resolves or installs dependencies: CACHED means BuildKit did not run it again.",
+  "",
+  "Reproducibility: the program that each cold build (a) made, against the one in the lab'"'"'s image from the same Dockerfile (make images).",
+  "",
+  "| Dockerfile | cold builds (sha256) | lab image | its program (sha256) | identical |",
+  "|---|---|---|---|---|",
+  (.cases[] | "| \(.dockerfile) | \(.cold_program_sha256 | map(.[0:12]) | join(", ")) | \(.lab_image) | \(.lab_program_sha256[0:12]) | \(
+    ((.cold_program_sha256 + (if .lab_program_sha256 == "-" then [] else [.lab_program_sha256] end)) | unique) as $u
+    | if (.cold_program_sha256 | length) + (if .lab_program_sha256 == "-" then 0 else 1 end) < 2 then "-"
+      elif ($u | length) == 1 then "yes" else "no" end) |")
 ' "$RESULTS_DIR/bench-build.json" | tee "$RESULTS_DIR/bench-build.md"
 echo
 say "written: $RESULTS_DIR/bench-build.md and $RESULTS_DIR/bench-build.json (build logs in $LOGS/)"

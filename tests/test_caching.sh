@@ -149,6 +149,33 @@ fi
 out=$(make --no-print-directory bench-build EXAMPLE=go BENCH_RUNS=x 2>&1 | grep -vE '^make(\[[0-9]+\])?: \*\*\*' | tail -n1)
 assert_eq "a bad BENCH_RUNS: one line" "error: BENCH_RUNS=x: expected a whole number of runs, 1 or more" "$out"
 
+# --- The local registry, and an inline cache pushed through it -----------------------------------
+# What CI caches go through (make registry, make ci-cache): Debian's
+# registry on a loopback port, an image built with BUILDKIT_INLINE_CACHE=1
+# pushed to it carries its cache in its configuration.
+port=$(free_port)
+if address=$(REGISTRY_PORT=$port REGISTRY_DIR="$WORK/registry" bash dockerfiles/registry.sh start 2>"$WORK/registry.err"); then
+  on_exit env REGISTRY_PORT="$port" REGISTRY_DIR="$WORK/registry" bash dockerfiles/registry.sh stop
+  assert_eq "make registry starts a registry on loopback" "127.0.0.1:$port" "$address"
+  i=$(image_index go-app-scratch)
+  mapfile -t args < <(build_args "${IMG_DOCKERFILE[$i]}")
+  ref=$address/swiftlab-test/go-app-scratch:inline
+  if DOCKER_BUILDKIT=1 "$DOCKER" build -q --build-arg BUILDKIT_INLINE_CACHE=1 -f "${IMG_DOCKERFILE[$i]}" -t "$ref" "${args[@]}" "${IMG_CONTEXT[$i]}" >/dev/null 2>"$WORK/inline.err" &&
+    "$DOCKER" push -q "$ref" >/dev/null 2>>"$WORK/inline.err"; then
+    on_exit "$DOCKER" image rm -f "$ref"
+    manifest=$(curl -fsS -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' "http://$address/v2/swiftlab-test/go-app-scratch/manifests/inline")
+    config=$(curl -fsS "http://$address/v2/swiftlab-test/go-app-scratch/blobs/$(jq -r .config.digest <<<"$manifest")")
+    assert_eq "an image pushed with BUILDKIT_INLINE_CACHE=1 carries its cache (moby.buildkit.cache.v0)" true \
+      "$(jq 'has("moby.buildkit.cache.v0")' <<<"$config" 2>&1)"
+  else
+    fail "build with the inline cache and push to the local registry" "$(tail -n 5 "$WORK/inline.err")"
+  fi
+else
+  fail "make registry starts a registry on loopback" "$(tail -n 5 "$WORK/registry.err")"
+fi
+out=$(REGISTRY_PORT=80 bash dockerfiles/registry.sh start 2>&1)
+assert_eq "a bad REGISTRY_PORT: one line" "error: REGISTRY_PORT=80: expected a port from 1024 to 65535" "$out"
+
 # --- The lock: every base pinned, and builds refuse a base that moved --------------------------------
 for key in $(jq -r '.bases[].key' "$RESULTS_DIR/bases.json"); do
   reference=$(locked 1 "$key" 5)

@@ -66,6 +66,22 @@ for example in $(printf '%s\n' "${IMG_EXAMPLE[@]}" | uniq); do
   if [ ${#left[@]} -eq 0 ]; then pass "example $example: no TODO(scaffold) left"; else fail "example $example: no TODO(scaffold) left (${#left[@]})" "${left[@]}"; fi
 done
 
+# --- Each example's bench rows: what make bench-build times and changes ------------------
+for example in $(printf '%s\n' "${IMG_EXAMPLE[@]}" | uniq); do
+  rows=()
+  for i in "${!BENCH_EXAMPLE[@]}"; do [ "${BENCH_EXAMPLE[$i]}" != "$example" ] || rows+=("$i"); done
+  if [ ${#rows[@]} -gt 0 ]; then pass "example $example: has a bench row (make bench-build)"; else fail "example $example: has a bench row (make bench-build)"; fi
+  # A scaffold's bench row is a placeholder until its TODOs are done.
+  [ "$example" = swift ] || [ -z "$(todos "examples/$example")" ] || continue
+  for i in "${rows[@]}"; do
+    dockerfile=${BENCH_DOCKERFILE[$i]} context=${BENCH_CONTEXT[$i]}
+    if [ -f "$dockerfile" ]; then pass "bench $dockerfile: exists"; else fail "bench $dockerfile: exists"; continue; fi
+    if [ -f "$context/${BENCH_SOURCE[$i]}" ]; then pass "bench $dockerfile: its source file $context/${BENCH_SOURCE[$i]} exists"; else fail "bench $dockerfile: its source file $context/${BENCH_SOURCE[$i]} exists"; fi
+    if [ "${BENCH_MANIFEST[$i]}" = - ] || [ -f "$context/${BENCH_MANIFEST[$i]}" ]; then pass "bench $dockerfile: its dependency manifest (${BENCH_MANIFEST[$i]}) exists"; else fail "bench $dockerfile: its dependency manifest $context/${BENCH_MANIFEST[$i]} exists"; fi
+    if grep -vE '^[[:space:]]*#' "$dockerfile" | grep -qF -- "${BENCH_STEP[$i]}"; then pass "bench $dockerfile: its dependency step (${BENCH_STEP[$i]}) is in it"; else fail "bench $dockerfile: its dependency step (${BENCH_STEP[$i]}) is in it"; fi
+  done
+done
+
 # --- make new-example: a scaffold appears everywhere, and fails until finished ----------
 # In a copy of the lab, so that nothing here changes. (The copy's own run of
 # this file, below, skips this part.)

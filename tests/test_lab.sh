@@ -89,11 +89,21 @@ if step images make images; then
     image=${IMG_NAME[$i]} dockerfile=${IMG_DOCKERFILE[$i]}
     expected="DOCKER_BUILDKIT=1 $DOCKER build -f $dockerfile -t $image"
     while read -r arg; do
-      expected+=" --build-arg $arg=$(jq -r --arg a "$arg" '.bases[] | select(.build_arg == $a) | .name' "$RESULTS_DIR/bases.json")"
+      expected+=" --build-arg $arg=$(locked 2 "$arg" 5)"
     done < <(base_args "$dockerfile")
     ! grep -qE '^ARG BASES(=|$)' "$dockerfile" || expected+=" --build-arg BASES=$(jq -r .mode "$RESULTS_DIR/bases.json")"
     [ -z "${PIP_INDEX_URL:-}" ] || ! grep -qE '^ARG PIP_INDEX_URL(=|$)' "$dockerfile" || expected+=" --build-arg PIP_INDEX_URL=$PIP_INDEX_URL"
     ! grep -qF 'id=build-ca' "$dockerfile" || expected+=" --secret id=build-ca,src=$(build_ca_bundle)"
+    # The OCI labels: this checkout's origin and commit, the commit's time,
+    # and the final stage's base as the lock pins it.
+    revision=$(git rev-parse HEAD)
+    [ -z "$(git status --porcelain --untracked-files=no -- "${IMG_CONTEXT[$i]}")" ] || revision+=-dirty
+    base=scratch digest=''
+    [ "${IMG_BASE[$i]}" = scratch ] || { base=$(locked 1 "${IMG_BASE[$i]}" 4); digest=$(locked 1 "${IMG_BASE[$i]}" 6); }
+    expected+=" --label org.opencontainers.image.source=$(git config --get remote.origin.url || pwd)"
+    expected+=" --label org.opencontainers.image.revision=$revision"
+    expected+=" --label org.opencontainers.image.created=$(date -u -d "@$(git log -1 --format=%ct)" +%Y-%m-%dT%H:%M:%SZ)"
+    expected+=" --label org.opencontainers.image.base.name=$base --label org.opencontainers.image.base.digest=$digest"
     expected+=" ${IMG_CONTEXT[$i]}"
     if grep -qxF "$expected" "$WORK/images.printed"; then
       pass "make images prints: \$ $expected"

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# make ci-cache: what a registry cache saves a CI runner that starts with an
+# empty build cache (docs/07-layer-caching.md#ci-caches). The lab's engine
+# plays the CI job that pushes the cache; a second Docker engine, started
+# here with empty storage in a network namespace of its own (so that its
+# bridge cannot touch the lab engine's), plays the next job's fresh runner.
+# Both go through the registry on loopback (dockerfiles/registry.sh): the
+# runner's namespace gets a second registry process on the same storage.
+# For swift-server's Dockerfile.scratch:
+#   cold                  the runner builds with no cache at all
+#   inline, unchanged     --cache-from the pushed image (inline cache), same sources
+#   inline, one source    the same, after a one-line change to one source file
+#   + build stage         --cache-from the image and its pushed build stage (what
+#                         buildx's mode=max cache export would add), one-line change
+# The runner's build cache is emptied before each build. Needs root (it
+# starts dockerd). Writes $RESULTS_DIR/ci-cache.md and .json.
+set -euo pipefail
+cd "$(dirname "$0")/.." || exit 1
+source tests/lib.sh
+
+RESULTS_DIR=${RESULTS_DIR:-results}
+DOCKERFILE=dockerfiles/Dockerfile.scratch CONTEXT=swift-server SOURCE=Sources/SwiftServer/Routes.swift
+RUNNER_DIR=${CI_RUNNER_DIR:-.tools/ci-runner}
+RUNNER_SOCKET=/run/swiftlab-ci-runner.sock RUNNER_NETNS=swiftlab-ci-runner
+RUNNER=unix://$RUNNER_SOCKET
+
+[ "$(id -u)" -eq 0 ] || die "make ci-cache starts a second Docker engine as the fresh CI runner: run it as root"
+{ command -v dockerd && command -v ip; } >/dev/null 2>&1 || die "make ci-cache needs dockerd and ip (make engine installs the first; iproute2 the second)"
+require_engine
+[ -s "$LOCK" ] || die "no $LOCK (run: make bases)"
+load_manifests
+REGISTRY=$(bash dockerfiles/registry.sh start) || exit 1
+REPO=$REGISTRY/swiftlab/ci-cache
+WORK=$(mktemp -d)
+
+runner_stop() {
+  local pid
+  for pid in "$RUNNER_DIR/dockerd.pid" "$RUNNER_DIR/registry.pid"; do
+    { [ -s "$pid" ] && kill "$(cat "$pid")" 2>/dev/null; } || continue
+    for _ in $(seq 1 100); do kill -0 "$(cat "$pid")" 2>/dev/null || break; sleep 0.1; done
+  done
+  ip netns del "$RUNNER_NETNS" 2>/dev/null || true
+  rm -rf "$RUNNER_DIR"
+}
+cleanup() {
+  runner_stop
+  "$DOCKER" image rm -f "$REPO:final" "$REPO:build" >/dev/null 2>&1 || true
+  bash dockerfiles/registry.sh stop || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- The CI job that pushes the cache (the lab's engine) -----------------------------
+mapfile -t args < <(build_args "$DOCKERFILE")
+say "the job that pushes the cache: build with the inline cache, push the image and its build stage to $REGISTRY"
+run DOCKER_BUILDKIT=1 docker build -q --build-arg BUILDKIT_INLINE_CACHE=1 -f "$DOCKERFILE" -t "$REPO:final" "${args[@]}" "$CONTEXT" >/dev/null
+start=$(now_ms)
+run docker push -q "$REPO:final" >/dev/null
+push_final_ms=$(($(now_ms) - start))
+run DOCKER_BUILDKIT=1 docker build -q --target build --build-arg BUILDKIT_INLINE_CACHE=1 -f "$DOCKERFILE" -t "$REPO:build" "${args[@]}" "$CONTEXT" >/dev/null
+say "pushing the build stage: the Swift builder's layers are 4 GB, about 3 minutes the first time"
+start=$(now_ms)
+run docker push -q "$REPO:build" >/dev/null
+push_build_ms=$(($(now_ms) - start))
+
+# --- The fresh runner: a second engine, empty, given the bases -----------------------
+runner_stop
+mkdir -p "$RUNNER_DIR"
+ip netns add "$RUNNER_NETNS" && ip netns exec "$RUNNER_NETNS" ip link set lo up
+say "starting the fresh runner: dockerd in network namespace $RUNNER_NETNS, with its own data root ($RUNNER_DIR) and socket ($RUNNER_SOCKET)"
+# The registry's second process, on the same storage, at the same address
+# inside the runner's namespace.
+nohup ip netns exec "$RUNNER_NETNS" docker-registry serve "${REGISTRY_DIR:-.tools/registry}/config.yml" >"$RUNNER_DIR/registry.log" 2>&1 &
+echo $! >"$RUNNER_DIR/registry.pid"
+nohup ip netns exec "$RUNNER_NETNS" dockerd --data-root "$(realpath "$RUNNER_DIR")/data" --exec-root /run/swiftlab-ci-runner \
+  --pidfile "$RUNNER_DIR/dockerd.pid" -H "$RUNNER" --iptables=false --ip-masq=false \
+  --containerd-namespace swiftlab-ci-runner --containerd-plugins-namespace swiftlab-ci-runner-plugins >"$RUNNER_DIR/dockerd.log" 2>&1 &
+for _ in $(seq 1 300); do DOCKER_HOST=$RUNNER "$DOCKER" version >/dev/null 2>&1 && break; sleep 0.1; done
+DOCKER_HOST=$RUNNER "$DOCKER" version >/dev/null 2>&1 || die "the runner's dockerd did not start (log: $RUNNER_DIR/dockerd.log)"
+for ((k = 1; k < ${#args[@]}; k += 2)); do
+  [ "${args[$((k - 1))]}" = --build-arg ] || continue
+  base=${args[$k]#*=}
+  say "giving the runner its base $base (docker save | docker load: a runner would pull it)"
+  "$DOCKER" save "$base" | DOCKER_HOST=$RUNNER "$DOCKER" load -q >/dev/null
+done
+
+# runner_build CASE CHANGE [--cache-from REF...]: on the runner, from an
+# empty build cache, on a fresh copy of the context (one-line change or not).
+declare -A took=() resolve=() compile=()
+runner_build() {
+  local name=$1 change=$2 log=$WORK/$1.log start
+  shift 2
+  DOCKER_HOST=$RUNNER "$DOCKER" builder prune -a -f >/dev/null
+  export_context "$DOCKERFILE" "$CONTEXT" "$WORK/context"
+  [ "$change" = no ] || printf '// make ci-cache: a one-line change\n' >>"$WORK/context/$SOURCE"
+  say "runner: $name"
+  start=$(now_ms)
+  run DOCKER_HOST="$RUNNER" DOCKER_BUILDKIT=1 docker build --progress=plain "$@" -f "$DOCKERFILE" -t ci-cache-probe "${args[@]}" "$WORK/context" >"$log" 2>&1 ||
+    { tail -n 15 "$log" >&2; die "the runner's build failed ($name)"; }
+  took[$name]=$(($(now_ms) - start))
+  resolve[$name]=$(step_status "$log" "swift package resolve")
+  compile[$name]=$(step_status "$log" "swift build -c release")
+  say "  $(awk -v ms="${took[$name]}" 'BEGIN { printf "%.1f s", ms / 1000 }'): resolve ${resolve[$name]}, compile ${compile[$name]}"
+}
+runner_build cold no
+runner_build "inline, unchanged" no --cache-from "$REPO:final"
+runner_build "inline, one source" yes --cache-from "$REPO:final"
+runner_build "+ build stage, one source" yes --cache-from "$REPO:final" --cache-from "$REPO:build"
+
+# --- The table ---------------------------------------------------------------------------
+mkdir -p "$RESULTS_DIR"
+for name in cold "inline, unchanged" "inline, one source" "+ build stage, one source"; do
+  jq -n --arg name "$name" --argjson ms "${took[$name]}" --arg resolve "${resolve[$name]}" --arg compile "${compile[$name]}" \
+    '{case: $name, ms: $ms, resolve: $resolve, compile: $compile}'
+done | jq -s --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg dockerfile "$DOCKERFILE" \
+  --argjson push_final "$push_final_ms" --argjson push_build "$push_build_ms" \
+  '{date: $date, dockerfile: $dockerfile, push_ms: {final: $push_final, build_stage: $push_build}, cases: .}' >"$RESULTS_DIR/ci-cache.json"
+jq -r '
+  def s($ms): (($ms / 100 | round) / 10 | tostring) + " s";
+  "| on the fresh runner (\(.dockerfile)) | time | of cold | swift package resolve | swift build |",
+  "|---|---:|---:|---|---|",
+  (.cases[0].ms as $cold | .cases[] | "| \(.case) | \(s(.ms)) | \((.ms / $cold * 100 | round))% | \(.resolve) | \(.compile) |"),
+  "",
+  "Pushing the cache took \(s(.push_ms.final)) for the image and \(s(.push_ms.build_stage)) for its build stage (\(.date))."
+' "$RESULTS_DIR/ci-cache.json" | tee "$RESULTS_DIR/ci-cache.md"
+echo
+say "written: $RESULTS_DIR/ci-cache.md and $RESULTS_DIR/ci-cache.json"
