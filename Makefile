@@ -96,7 +96,12 @@ ENGINE_UP := client=$$($(ENGINE) --client 2>/dev/null) && $$client version >/dev
 # swift-server/Package.swift and Hummingbird 2.28.1 declare.
 SWIFT_MINIMUM := 6.2
 
-export SWIFT RESULTS_DIR SERVER_BIN SHELLCHECK HADOLINT CST DOCKER BASES DEBIAN_MIRROR SWIFT_TOOLCHAIN PULL_TIMEOUT IMAGES EXAMPLE PUBLISH_ADDRESS BUILD_CA_BUNDLE PIP_INDEX_URL BASES_LOCK SOURCE_URL SOURCE_DATE_EPOCH BENCH_RUNS BENCH_SLOW REGISTRY_PORT
+export SWIFT RESULTS_DIR SERVER_BIN SHELLCHECK HADOLINT CST DOCKER BASES DEBIAN_MIRROR SWIFT_TOOLCHAIN PULL_TIMEOUT IMAGES EXAMPLE PUBLISH_ADDRESS BUILD_CA_BUNDLE PIP_INDEX_URL BASES_LOCK SOURCE_URL BENCH_RUNS BENCH_SLOW REGISTRY_PORT
+
+# Exported only when set: compilers read it too, and Swift refuses an empty one.
+ifneq ($(SOURCE_DATE_EPOCH),)
+export SOURCE_DATE_EPOCH
+endif
 
 .PHONY: engine bases images sizes history up smoke down bench-build ci-cache registry registry-stop dependencies list new-example finished help all build run test test-quick test-swift lint binary-sizes library-sizes tools host-tools check-swift clean distclean
 

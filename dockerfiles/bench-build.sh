@@ -68,8 +68,12 @@ empty_mounts() {
 }
 
 # edit FILE N: a one-line change that changes nothing the program does: a
-# comment, in the file's own syntax (a field, in JSON).
+# comment, in the file's own syntax (a field, in JSON). The line names this
+# run of the bench too: an edit made before, with the same content, would
+# find its steps in BuildKit's cache.
+NONCE=$(date +%s)-$$
 edit() {
+  set -- "$1" "$2 ($NONCE)"
   case $1 in
     *.swift | *.go | *.java | *.ts | *.js | */go.mod) printf '// bench-build edit %s\n' "$2" >>"$1" ;;
     *.py | *.txt | *.toml) printf '# bench-build edit %s\n' "$2" >>"$1" ;;
@@ -122,6 +126,7 @@ for i in "${cases[@]}"; do
   mkdir -p "$WORK/probe"
   export_context "$dockerfile" "$context" "$WORK/context" || die "cannot export the build context of $dockerfile"
   bench_dockerfile "$dockerfile" >"$WORK/Dockerfile"
+  rm -f "$WORK/Dockerfile.dockerignore"
   [ ! -f "$dockerfile.dockerignore" ] || cp "$dockerfile.dockerignore" "$WORK/Dockerfile.dockerignore"
   [ -f "$WORK/context/$source" ] || die "$dockerfile: its bench source $source is not in the build context"
   [ "$manifest" = - ] || [ -f "$WORK/context/$manifest" ] || die "$dockerfile: its bench manifest $manifest is not in the build context"
@@ -141,6 +146,9 @@ for i in "${cases[@]}"; do
       [ "$kind" != d ] || [ "$manifest" != - ] || continue
       if [ "$run" -gt 1 ] && [ "${first[$kind]}" -gt $((BENCH_SLOW * 1000)) ]; then continue; fi
       case $kind in
+        # Each cold build starts from the sources as they are, so that the
+        # programs of two cold builds can be compared (reproducibility).
+        a) [ "$run" -eq 1 ] || export_context "$dockerfile" "$context" "$WORK/context" ;;
         c) edit "$WORK/context/$source" "$run" ;;
         d) edit "$WORK/context/$manifest" "$run" ;;
       esac

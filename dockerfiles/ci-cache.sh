@@ -34,10 +34,10 @@ REPO=$REGISTRY/swiftlab/ci-cache
 WORK=$(mktemp -d)
 
 runner_stop() {
-  local pid
-  for pid in "$RUNNER_DIR/dockerd.pid" "$RUNNER_DIR/registry.pid"; do
-    { [ -s "$pid" ] && kill "$(cat "$pid")" 2>/dev/null; } || continue
-    for _ in $(seq 1 100); do kill -0 "$(cat "$pid")" 2>/dev/null || break; sleep 0.1; done
+  local file pid
+  for file in "$RUNNER_DIR/dockerd.pid" "$RUNNER_DIR/registry.pid"; do
+    { pid=$(cat "$file" 2>/dev/null) && kill "$pid" 2>/dev/null; } || continue
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   done
   ip netns del "$RUNNER_NETNS" 2>/dev/null || true
   rm -rf "$RUNNER_DIR"
@@ -71,13 +71,16 @@ ip netns add "$RUNNER_NETNS" && ip netns exec "$RUNNER_NETNS" ip link set lo up
 say "starting the fresh runner: dockerd in network namespace $RUNNER_NETNS, with its own data root ($RUNNER_DIR) and socket ($RUNNER_SOCKET)"
 # The registry's second process, on the same storage, at the same address
 # inside the runner's namespace.
-nohup ip netns exec "$RUNNER_NETNS" docker-registry serve "${REGISTRY_DIR:-.tools/registry}/config.yml" >"$RUNNER_DIR/registry.log" 2>&1 &
-echo $! >"$RUNNER_DIR/registry.pid"
-nohup ip netns exec "$RUNNER_NETNS" dockerd --data-root "$(realpath "$RUNNER_DIR")/data" --exec-root /run/swiftlab-ci-runner \
-  --pidfile "$RUNNER_DIR/dockerd.pid" -H "$RUNNER" --iptables=false --ip-masq=false \
-  --containerd-namespace swiftlab-ci-runner --containerd-plugins-namespace swiftlab-ci-runner-plugins >"$RUNNER_DIR/dockerd.log" 2>&1 &
+# nsenter enters the network namespace alone: `ip netns exec` would also
+# remount /sys, and dockerd would find no cgroups there.
+detach "$RUNNER_DIR/registry.log" nsenter --net="/run/netns/$RUNNER_NETNS" docker-registry serve "${REGISTRY_DIR:-.tools/registry}/config.yml"
+echo "$DETACHED_PID" >"$RUNNER_DIR/registry.pid"
+detach "$RUNNER_DIR/dockerd.log" nsenter --net="/run/netns/$RUNNER_NETNS" dockerd --data-root "$(realpath "$RUNNER_DIR")/data" \
+  --exec-root /run/swiftlab-ci-runner --pidfile "$RUNNER_DIR/dockerd.pid" -H "$RUNNER" --iptables=false --ip-masq=false \
+  --containerd-namespace swiftlab-ci-runner --containerd-plugins-namespace swiftlab-ci-runner-plugins
 for _ in $(seq 1 300); do DOCKER_HOST=$RUNNER "$DOCKER" version >/dev/null 2>&1 && break; sleep 0.1; done
-DOCKER_HOST=$RUNNER "$DOCKER" version >/dev/null 2>&1 || die "the runner's dockerd did not start (log: $RUNNER_DIR/dockerd.log)"
+DOCKER_HOST=$RUNNER "$DOCKER" version >/dev/null 2>&1 ||
+  die "the runner's dockerd did not start: $(grep -m1 -E 'failed to start|level=(error|fatal)' "$RUNNER_DIR/dockerd.log" || tail -n1 "$RUNNER_DIR/dockerd.log")"
 for ((k = 1; k < ${#args[@]}; k += 2)); do
   [ "${args[$((k - 1))]}" = --build-arg ] || continue
   base=${args[$k]#*=}

@@ -44,7 +44,7 @@ if ! engine_answers "$client"; then
     mkdir -p "$(dirname "$ENGINE_LOG")"
     say "starting dockerd in the background (log: $ENGINE_LOG)"
     show nohup dockerd ">>$ENGINE_LOG" "2>&1" "</dev/null" "&"
-    nohup dockerd >>"$ENGINE_LOG" 2>&1 </dev/null &
+    detach "$ENGINE_LOG" dockerd
     disown
   fi
   deadline=$(($(now_ms) + ENGINE_WAIT_SECONDS * 1000))

@@ -39,8 +39,8 @@ http:
   addr: $ADDRESS
 EOF
     say "starting a registry on $ADDRESS (Debian's docker-registry; images in $REGISTRY_DIR/data)" >&2
-    nohup docker-registry serve "$REGISTRY_DIR/config.yml" >"$REGISTRY_DIR/registry.log" 2>&1 &
-    echo $! >"$PID_FILE"
+    detach "$REGISTRY_DIR/registry.log" docker-registry serve "$REGISTRY_DIR/config.yml"
+    echo "$DETACHED_PID" >"$PID_FILE"
     for _ in $(seq 1 50); do answers && { echo "$ADDRESS"; exit 0; }; sleep 0.1; done
     die "the registry did not answer on $ADDRESS within 5 s (log: $REGISTRY_DIR/registry.log)"
     ;;

@@ -373,8 +373,8 @@ build_args() {
   fi
 }
 
-# oci_labels ROW: --label for the OCI annotations of the row's image: where
-# its source lives, the commit (with -dirty when its context has changes
+# oci_labels ROW: --label for the OCI annotations of the row's image: its
+# name and what it is, where its source lives, the commit (with -dirty when its context has changes
 # not committed), when (the commit's time, or SOURCE_DATE_EPOCH, so that the
 # same commit gets the same labels), and the final stage's base as pinned.
 oci_labels() {
@@ -387,9 +387,32 @@ oci_labels() {
     base=$(locked 1 "$key" 4)
     digest=$(locked 1 "$key" 6)
   fi
-  printf '%s\n' --label "org.opencontainers.image.source=${SOURCE_URL:-$(git config --get remote.origin.url 2>/dev/null || pwd)}" \
+  # title and description too, or the image would show its base's (a local
+  # base describes itself as a stand-in for the official image).
+  printf '%s\n' --label "org.opencontainers.image.title=${IMG_NAME[$1]}" \
+    --label "org.opencontainers.image.description=Swift multi-stage lab, example ${IMG_EXAMPLE[$1]} (${IMG_LANGUAGE[$1]}): ${IMG_TYPE[$1]}" \
+    --label "org.opencontainers.image.source=${SOURCE_URL:-$(git config --get remote.origin.url 2>/dev/null || pwd)}" \
     --label "org.opencontainers.image.revision=$revision" --label "org.opencontainers.image.created=$created" \
     --label "org.opencontainers.image.base.name=$base" --label "org.opencontainers.image.base.digest=$digest"
+}
+
+# detach LOG COMMAND...: start COMMAND in the background, stdin from
+# /dev/null, stdout and stderr appended to LOG, and none of our other file
+# descriptors: a daemon that kept one of our pipes open would keep whoever
+# reads that pipe (a $(...), a `make ... | tail`) waiting for ever.
+# DETACHED_PID is its process ID.
+detach() {
+  local log=$1
+  shift
+  (
+    for fd in /proc/"$BASHPID"/fd/*; do
+      fd=${fd##*/}
+      [ "$fd" -le 2 ] || eval "exec $fd>&-" 2>/dev/null || true
+    done
+    exec "$@" </dev/null >>"$log" 2>&1
+  ) &
+  # shellcheck disable=SC2034 # read by the callers
+  DETACHED_PID=$!
 }
 
 # export_context DOCKERFILE CONTEXT DEST: the files BuildKit sends for a

@@ -103,9 +103,11 @@ BASES_LIST
 
 # Only what the selected examples need: the Go example alone needs slim,
 # distroless static and golang.
-if out=$(EXAMPLE=go RESULTS_DIR="$WORK/go-results" bash dockerfiles/bases/bases.sh 2>&1); then
+if out=$(EXAMPLE=go RESULTS_DIR="$WORK/go-results" BASES_LOCK="$WORK/go.lock" bash dockerfiles/bases/bases.sh 2>&1); then
   assert_eq "make bases EXAMPLE=go resolves only the bases the Go example needs" "slim static golang" \
     "$(jq -r '[.bases[].key] | join(" ")' "$WORK/go-results/bases.json")"
+  assert_eq "make bases EXAMPLE=go pins those bases in its lock" "slim static golang" \
+    "$(grep -v '^#' "$WORK/go.lock" | cut -f1 | paste -sd' ' -)"
 else
   fail "make bases EXAMPLE=go succeeds" "$(tail -n 5 <<<"$out")"
 fi
@@ -142,10 +144,12 @@ fi
 
 # --- make bases again: nothing to do ----------------------------------------------------------
 before=$(jq -r '[.bases[].id] | join(" ")' "$RECORD")
+lock_before=$(grep -v '^#' "$LOCK")
 start=$(now_ms)
 if out=$(make --no-print-directory bases BASES="$MODE" 2>&1); then
   elapsed=$(($(now_ms) - start))
   assert_eq "a second make bases keeps every image ID" "$before" "$(jq -r '[.bases[].id] | join(" ")' "$RECORD")"
+  assert_eq "a second make bases keeps every pin" "$lock_before" "$(grep -v '^#' "$LOCK")"
   if grep -qE 'building|bootstrapping|pulling' <<<"$out"; then
     fail "a second make bases builds nothing" "$out"
   else

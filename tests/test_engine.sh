@@ -61,9 +61,9 @@ expect_error "DOCKER set to a client without buildx: one-line error" "^error: DO
 expect_error "BASES=bogus: one-line error" '^error: BASES=bogus: expected auto, registry or local$' \
   env BASES=bogus bash dockerfiles/bases/bases.sh
 
-before=$(sha256sum "$RESULTS_DIR/bases.json")
+before=$(sha256sum "$RESULTS_DIR/bases.json" "$LOCK")
 expect_error "SWIFT_TOOLCHAIN without a toolchain: one-line error saying what to set" '^error: SWIFT_TOOLCHAIN=.* has no usr/bin/swift: set SWIFT_TOOLCHAIN' \
   env BASES=local SWIFT_TOOLCHAIN="$WORK" bash dockerfiles/bases/bases.sh
-assert_eq "a failed make bases leaves the record as it was" "$before" "$(sha256sum "$RESULTS_DIR/bases.json")"
+assert_eq "a failed make bases leaves the record and the lock as they were" "$before" "$(sha256sum "$RESULTS_DIR/bases.json" "$LOCK")"
 
 finish

@@ -100,6 +100,8 @@ if step images make images; then
     [ -z "$(git status --porcelain --untracked-files=no -- "${IMG_CONTEXT[$i]}")" ] || revision+=-dirty
     base=scratch digest=''
     [ "${IMG_BASE[$i]}" = scratch ] || { base=$(locked 1 "${IMG_BASE[$i]}" 4); digest=$(locked 1 "${IMG_BASE[$i]}" 6); }
+    expected+=" --label org.opencontainers.image.title=$image"
+    expected+=" --label 'org.opencontainers.image.description=Swift multi-stage lab, example ${IMG_EXAMPLE[$i]} (${IMG_LANGUAGE[$i]}): ${IMG_TYPE[$i]}'"
     expected+=" --label org.opencontainers.image.source=$(git config --get remote.origin.url || pwd)"
     expected+=" --label org.opencontainers.image.revision=$revision"
     expected+=" --label org.opencontainers.image.created=$(date -u -d "@$(git log -1 --format=%ct)" +%Y-%m-%dT%H:%M:%SZ)"
