@@ -102,7 +102,7 @@ build_once() {
 # or its command's first word), read from the image without running it.
 program_sha() {
   local program
-  program=$("$DOCKER" image inspect --format '{{range .Config.Entrypoint}}{{.}}{{"\n"}}{{end}}{{range .Config.Cmd}}{{.}}{{"\n"}}{{end}}' "$1" | head -n1)
+  program=$(image_program "$1")
   case $program in
     /*) image_file "$1" "$program" | sha256sum | cut -c1-64 ;;
     *) echo "-" ;;

@@ -82,7 +82,7 @@ dependencies() {
   for i in "${rows[@]}"; do
     [ "${IMG_LANGUAGE[$i]}" = Swift ] || continue
     need_image "${IMG_NAME[$i]}"
-    program=$("$DOCKER" image inspect --format '{{range .Config.Entrypoint}}{{.}}{{"\n"}}{{end}}{{range .Config.Cmd}}{{.}}{{"\n"}}{{end}}' "${IMG_NAME[$i]}" | head -n1)
+    program=$(image_program "${IMG_NAME[$i]}")
     workdir=$("$DOCKER" image inspect --format '{{.Config.WorkingDir}}' "${IMG_NAME[$i]}")
     echo
     container=$(run docker create "${IMG_NAME[$i]}")

@@ -469,6 +469,12 @@ image_file() {
   "$DOCKER" rm "$container" >/dev/null
 }
 
+# image_program IMAGE: the program an image runs: its entrypoint's first
+# word, or its command's when it has no entrypoint.
+image_program() {
+  "$DOCKER" image inspect --format '{{range .Config.Entrypoint}}{{.}}{{"\n"}}{{end}}{{range .Config.Cmd}}{{.}}{{"\n"}}{{end}}' "$1" | head -n1
+}
+
 # image_size IMAGE: the uncompressed size in bytes, as the engine reports it.
 image_size() { "$DOCKER" image inspect --format '{{.Size}}' "$1"; }
 
