@@ -58,6 +58,19 @@ for id in "${!swift_ids[@]}"; do
 done
 assert_eq "the Swift images use one .build cache id per package and link mode (4)" 4 "${#swift_ids[@]}"
 
+# --- Reproducible Swift builds -----------------------------------------------------------------
+# Swift debug information names each C module's precompiled module by a
+# hash of it, and that hash covers the headers' modification times, which
+# a fresh checkout sets anew: -gnone is what makes two cold builds of the
+# same sources give the same binary (docs/07-layer-caching.md).
+for dockerfile in $(printf '%s\n' "${IMG_DOCKERFILE[@]}" "${BENCH_DOCKERFILE[@]}" | sort -u); do
+  while IFS= read -r instruction; do
+    [[ $instruction == RUN*"swift build "*"--product "* ]] || continue
+    check "$dockerfile: the Swift release build writes no debug information (-Xswiftc -gnone)" \
+      grep -qE -- '-Xswiftc -gnone( |$)' <<<"$instruction"
+  done < <(instructions "$dockerfile")
+done
+
 # --- The dependency step comes before the sources ---------------------------------------------
 for i in "${!BENCH_EXAMPLE[@]}"; do
   dockerfile=${BENCH_DOCKERFILE[$i]}
