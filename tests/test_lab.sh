@@ -217,11 +217,13 @@ chmod +x "$WORK/docker-stub"
 mkdir -p "$WORK/results"
 echo '{}' >"$WORK/results/bases.json"
 DOCKER=$WORK/docker-stub
-if step remove-bases env RESULTS_DIR="$WORK/results" bash dockerfiles/bases/bases.sh --remove-local; then
+touch "$WORK/bases.lock"
+if step remove-bases env RESULTS_DIR="$WORK/results" BASES_LOCK="$WORK/bases.lock" bash dockerfiles/bases/bases.sh --remove-local; then
   check_transcript remove-bases '^rmi '
   expected=$(tsv_rows dockerfiles/bases/bases.tsv | cut -f4 | sed "s|^|$DOCKER rmi |")
   assert_eq "removing the local bases prints docker rmi for each of them" "$expected" "$(printed remove-bases)"
   if [ -e "$WORK/results/bases.json" ]; then fail "removing the local bases removes the record"; else pass "removing the local bases removes the record"; fi
+  if [ -e "$WORK/bases.lock" ]; then fail "removing the local bases removes the lock"; else pass "removing the local bases removes the lock"; fi
 else
   failed_step "removing the local bases succeeds" remove-bases
 fi
