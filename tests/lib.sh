@@ -645,6 +645,17 @@ select_images() {
   fi
 }
 
+# built_rows: select_images, after checking that each selected image is
+# built; fails naming the first that is not. Use: rows=$(built_rows) || exit 1
+built_rows() {
+  local i selected
+  selected=$(select_images) || return 1
+  for i in $selected; do
+    [ -n "$("$DOCKER" image ls -q "${IMG_NAME[$i]}")" ] || die "no image ${IMG_NAME[$i]} (run: make images)"
+  done
+  echo "$selected"
+}
+
 # image_index NAME: the index of an image in the IMG_ arrays.
 image_index() {
   local i

@@ -2,7 +2,8 @@
 # Every image of every manifest (dockerfiles/images.tsv and
 # examples/*/images.tsv), each run as a container on a random loopback port:
 # the contract, health, a clean stop, bad settings, non-root, read-only and
-# no capabilities, HOST as a name, what a minimal base holds,
+# no capabilities, HOST as a name, what a minimal base holds (no shell, no
+# package manager),
 # container-structure-test, and sizes. EXAMPLE=... or IMAGES=... picks some.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -101,6 +102,10 @@ for i in $selected; do
     sed 's#.*/##' "$WORK/files" >"$WORK/names"
     shells=$(grep -xE '(ba|da|a|z)?sh|busybox' "$WORK/names" | sort -u | paste -sd' ' -)
     assert_eq "$image: has no shell at all (no sh, bash, dash, ash, zsh or busybox)" "" "$shells"
+    # Programs, in the program folders: /var/lib/dpkg, distroless's package
+    # records, is not one.
+    managers=$(grep -xE '(usr/)?(local/)?s?bin/(apt|apt-get|dpkg|apk|pip3?|npm|yum|dnf|microdnf)' "$WORK/files" | sort -u | paste -sd' ' -)
+    assert_eq "$image: has no package manager (no apt, dpkg, apk, pip, npm, yum or dnf)" "" "$managers"
     if [ "$base" = cc ]; then
       for lib in libc.so.6 libstdc++.so.6; do
         if grep -qxF "$lib" "$WORK/names"; then pass "$image: has $lib, from the cc base"; else fail "$image: has $lib, from the cc base"; fi

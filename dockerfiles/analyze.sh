@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# make analyze (docs/08-security.md): dive in CI mode on every final image,
+# held to the thresholds of dockerfiles/dive-ci.yaml, and each image's
+# largest layers. A single-stage image is expected to fail them (it keeps
+# its build in its layers): the report says so as a finding. A multi-stage
+# image that fails them is an error.
+# Writes $RESULTS_DIR/analyze.md and analyze.json. Settings: IMAGES,
+# EXAMPLE, RESULTS_DIR, DIVE (the pinned dive that make tools installs).
+set -euo pipefail
+cd "$(dirname "$0")/.." || exit 1
+source tests/lib.sh
+
+RESULTS_DIR=${RESULTS_DIR:-results}
+DIVE=${DIVE:-.tools/venv/bin/dive}
+CONFIG=dockerfiles/dive-ci.yaml
+OUT=$RESULTS_DIR/analyze
+
+require_engine
+[ -x "$DIVE" ] || die "no dive at $DIVE (run: make tools)"
+load_manifests
+selected=$(built_rows) || exit 1
+mapfile -t rows <<<"$selected"
+mkdir -p "$OUT"
+
+n=0 errors=0
+for i in "${rows[@]}"; do
+  name=${IMG_NAME[$i]} type=${IMG_TYPE[$i]} n=$((n + 1))
+  say "[$n/${#rows[@]}] $name ($type)"
+  show dive --ci --ci-config "$CONFIG" "$name"
+  # dive talks to the engine itself; its CI mode exits 1 when a rule fails.
+  status=0
+  CI=true "$DIVE" --ci --ci-config "$CONFIG" "$name" 2>&1 | sed -u 's/\x1b\[[0-9;]*m//g' >"$OUT/$name.txt" || status=$?
+  grep -E '^  (efficiency|wastedBytes):|^  (PASS|FAIL|SKIP|WARN):' "$OUT/$name.txt" | sed 's/^/  /'
+  efficiency=$(sed -nE 's/^  efficiency: ([0-9.]+) %.*/\1/p' "$OUT/$name.txt")
+  wasted=$(sed -nE 's/^  wastedBytes: ([0-9]+) bytes.*/\1/p' "$OUT/$name.txt")
+  [ -n "$efficiency" ] && [ -n "$wasted" ] || die "dive did not analyse $name: $(tail -n 3 "$OUT/$name.txt" | tr '\n' ' ')"
+  result=pass
+  if [ "$status" -ne 0 ]; then
+    if [ "$type" = single-stage ]; then
+      result="fails, as a single-stage image is expected to"
+    else
+      result=FAIL errors=$((errors + 1))
+    fi
+  fi
+  # The three largest layers: what makes the image its size.
+  layers=$("$DOCKER" history --human=false --no-trunc --format '{{json .}}' "$name" |
+    jq -s '{count: length, largest: (map({size: (.Size | tonumber), created_by: (.CreatedBy | sub("^/bin/sh -c (#\\(nop\\) )?"; "") | .[0:90])}) | sort_by(-.size) | .[0:3])}')
+  jq -n --arg image "$name" --arg type "$type" --argjson efficiency "$efficiency" --argjson wasted "$wasted" \
+    --arg result "$result" --argjson layers "$layers" \
+    --argjson files "$(sed -n '/^Inefficient Files:/,/^Results:/p' "$OUT/$name.txt" | sed '1,2d;$d' | awk 'NR <= 5' | jq -R 'capture("^ *(?<count>[0-9]+) +(?<wasted>.+?)  (?<path>/.*)$")' | jq -s .)" \
+    '{image: $image, type: $type, efficiency: ($efficiency / 100), wasted_bytes: $wasted, result: $result, layers: $layers, wasted_files: $files}' >"$OUT/$name.json"
+done
+for i in "${rows[@]}"; do cat "$OUT/${IMG_NAME[$i]}.json"; done | jq -s . >"$RESULTS_DIR/analyze.json"
+
+jq -r '
+  "| image | type | layers | efficiency | wasted | largest layer | dive CI |",
+  "|---|---|---:|---:|---:|---|---|",
+  (.[] | "| \(.image) | \(.type) | \(.layers.count) | \(.efficiency * 1000 | round / 10) % | \(.wasted_bytes / 1000 | round) kB | \(.layers.largest[0].size / 100000 | round / 10) MB: \(.layers.largest[0].created_by | if . == "" then "the first layer (no instruction: an imported file system)" else "`\(gsub("\\|"; "\\\\|"))`" end) | \(.result) |")
+' "$RESULTS_DIR/analyze.json" >"$RESULTS_DIR/analyze.md"
+echo
+cat "$RESULTS_DIR/analyze.md"
+echo
+say "written: $RESULTS_DIR/analyze.md, $RESULTS_DIR/analyze.json, dive's reports in $OUT/"
+[ "$errors" -eq 0 ] || die "$errors multi-stage image(s) fail dive's thresholds ($CONFIG): see the table"

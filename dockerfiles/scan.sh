@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# make scan (docs/08-security.md): what each image of every example carries,
+# measured from the image itself, with or without the internet.
+#
+#   - an attack-surface inventory (dockerfiles/security.py inventory): files
+#     and bytes, OS packages, shells, package managers, curl and wget,
+#     setuid and setgid files, the user, the exposed ports;
+#   - the paths that stay writable when it runs --read-only (docker run,
+#     then the container's own mount table);
+#   - every layer's files (security.py layers): private keys, credential
+#     files, .git folders, the build network's own CA certificates;
+#   - the OS packages whose version is older than Debian's security suite
+#     has: known, fixed vulnerabilities, from the package mirror alone;
+#   - Trivy's vulnerability counts, where Trivy and its database are here;
+#   - a CycloneDX SBOM per image, checked against the schema.
+#
+# Writes $RESULTS_DIR/scan.md and scan.json, and $RESULTS_DIR/sbom/IMAGE.cdx.json.
+# Settings: IMAGES, EXAMPLE, RESULTS_DIR, BUILD_CA_BUNDLE, BASES_LOCK, PYTHON_TOOLS
+# (the lab's virtual environment's python, with cyclonedx-python-lib).
+set -euo pipefail
+cd "$(dirname "$0")/.." || exit 1
+source tests/lib.sh
+
+RESULTS_DIR=${RESULTS_DIR:-results}
+PYTHON_TOOLS=${PYTHON_TOOLS:-.tools/venv/bin/python}
+SECURITY=(env DOCKER="${DOCKER:-docker}" "$PYTHON_TOOLS" dockerfiles/security.py)
+OUT=$RESULTS_DIR/security
+SBOMS=$RESULTS_DIR/sbom
+
+# Docker's own writable mounts, the same in every container, --read-only or
+# not: /proc, the devices, the message queues, the shared memory, and the
+# cgroup file system (whose files only root may write).
+DOCKER_MOUNTS='^/(proc|dev|dev/pts|dev/mqueue|dev/shm|sys/fs/cgroup)$'
+
+# writable IMAGE: the mount points that stay writable when IMAGE runs with
+# --read-only (and the lab's hardening options), one per line, from the
+# container's own mount table; "exited" when it does not keep running.
+writable() {
+  local name=swiftlab-scan-$$ pid
+  run docker run -d --name "$name" --read-only --cap-drop ALL --security-opt no-new-privileges "$1" >/dev/null
+  sleep 1
+  pid=$("$DOCKER" inspect --format '{{if .State.Running}}{{.State.Pid}}{{end}}' "$name")
+  if [ -n "$pid" ] && [ "$pid" != 0 ]; then
+    show cat "/proc/$pid/mountinfo" '|' awk "'\$6 ~ /^rw/ { print \$5 }'"
+    awk '$6 ~ /^rw/ && $5 !~ /^\/proc\// { print $5 }' "/proc/$pid/mountinfo" | sort -u
+  else
+    echo exited
+  fi
+  "$DOCKER" rm -fv "$name" >/dev/null
+}
+
+# --- Debian's security suite ---------------------------------------------------------
+# security_lag: read "IMAGE PACKAGE VERSION" lines (tab-separated) and print
+# "IMAGE PACKAGE VERSION SECURITY-VERSION" for each package whose version is
+# older than the one in Debian's security suite; "no-security-suite" when
+# the apt sources name none. One helper container from the lab's Debian
+# base reads the suite's package index through its apt sources (the mirror
+# make bases used) and compares with dpkg --compare-versions.
+security_lag() {
+  local slim
+  slim=$(locked 1 slim 5)
+  [ -n "$slim" ] || die "no Debian base pinned in $LOCK (run: make bases)"
+  # shellcheck disable=SC2016 # expanded by the helper container's shell
+  local compare='set -e
+    apt-get update -qq >&2
+    index=$(apt-get indextargets --format "\$(FILENAME)" "Created-By: Packages" | grep -- "-security_" || true)
+    [ -n "$index" ] || { echo "no-security-suite"; exit 0; }
+    for file in $index; do /usr/lib/apt/apt-helper cat-file "$file"; done |
+      awk "/^Package: /{p=\$2} /^Version: /{print p\"\\t\"\$2}" | sort -u >/tmp/security.tsv
+    while IFS="	" read -r image package installed; do
+      fixed=$(awk -F"\t" -v p="$package" "\$1 == p { print \$2 }" /tmp/security.tsv | sort -V | tail -n1)
+      if [ -n "$fixed" ] && dpkg --compare-versions "$installed" lt "$fixed"; then
+        printf "%s\t%s\t%s\t%s\n" "$image" "$package" "$installed" "$fixed"
+      fi
+    done'
+  show docker run --rm -i "$slim" bash -c "'apt-get update; ... dpkg --compare-versions INSTALLED lt SECURITY ...'"
+  "$DOCKER" run --rm -i "$slim" bash -c "$compare" ||
+    die "could not read Debian's security suite (is the package mirror reachable? make bases needs it too)"
+}
+
+require_engine
+if [ "${1:-}" = lag ]; then
+  security_lag
+  exit 0
+fi
+"$PYTHON_TOOLS" -c 'import cyclonedx' 2>/dev/null || die "no cyclonedx-python-lib in $PYTHON_TOOLS (run: make tools)"
+load_manifests
+selected=$(built_rows) || exit 1
+mapfile -t rows <<<"$selected"
+mkdir -p "$OUT" "$SBOMS"
+
+# --- Per image: inventory, layers, writable paths, SBOM ---------------------------------
+bundle=$(build_ca_bundle || true)
+n=0
+for i in "${rows[@]}"; do
+  name=${IMG_NAME[$i]} n=$((n + 1))
+  say "[$n/${#rows[@]}] $name: its files, its layers, a --read-only run, its SBOM"
+  "${SECURITY[@]}" inventory "$name" >"$OUT/$name.inventory.json"
+  "${SECURITY[@]}" layers "$name" ${bundle:+--build-ca "$bundle"} >"$OUT/$name.layers.json"
+  writable "$name" | jq -R . | jq -s --arg re "$DOCKER_MOUNTS" '{all: ., image: [.[] | select(test($re) | not)]}' >"$OUT/$name.writable.json"
+  "${SECURITY[@]}" sbom "$OUT/$name.inventory.json" >"$SBOMS/$name.cdx.json"
+done
+say "checking the SBOMs against the CycloneDX 1.6 schema"
+validation=$(for i in "${rows[@]}"; do echo "$SBOMS/${IMG_NAME[$i]}.cdx.json"; done | xargs "${SECURITY[@]}" validate) ||
+  die "an SBOM does not validate: $validation"
+
+# --- The security suite, for every image at once -----------------------------------------
+lag=$OUT/security-lag.tsv
+for i in "${rows[@]}"; do
+  jq -r --arg image "${IMG_NAME[$i]}" '.os_packages[] | [$image, .name, .version] | @tsv' "$OUT/${IMG_NAME[$i]}.inventory.json"
+done >"$OUT/installed.tsv"
+: >"$lag"
+if [ -s "$OUT/installed.tsv" ]; then
+  say "comparing $(wc -l <"$OUT/installed.tsv") installed packages with Debian's security suite"
+  security_lag <"$OUT/installed.tsv" >"$lag"
+fi
+security_suite=yes
+if grep -qx no-security-suite "$lag"; then
+  security_suite=no
+  say "the apt sources of $slim name no security suite: the comparison with it is left out"
+  : >"$lag"
+fi
+
+# --- Trivy, when it is here with its database ---------------------------------------------
+trivy_state="not installed"
+if command -v trivy >/dev/null; then
+  trivy_state="no vulnerability database (trivy image --download-db-only needs the internet)"
+  if trivy image --skip-db-update --offline-scan --quiet --format json "${IMG_NAME[${rows[0]}]}" >/dev/null 2>&1; then
+    trivy_state=yes
+    for i in "${rows[@]}"; do
+      run trivy image --skip-db-update --offline-scan --quiet --format json "${IMG_NAME[$i]}" >"$OUT/${IMG_NAME[$i]}.trivy.json"
+    done
+  fi
+fi
+say "Trivy: $trivy_state"
+
+# --- The table -----------------------------------------------------------------------------
+for i in "${rows[@]}"; do
+  name=${IMG_NAME[$i]}
+  trivy='{}'
+  [ ! -s "$OUT/$name.trivy.json" ] ||
+    trivy=$(jq '[.Results[]?.Vulnerabilities[]?.Severity] | group_by(.) | map({(.[0]): length}) | add // {}' "$OUT/$name.trivy.json")
+  jq -n --arg name "$name" --arg example "${IMG_EXAMPLE[$i]}" --arg type "${IMG_TYPE[$i]}" \
+    --slurpfile inv "$OUT/$name.inventory.json" --slurpfile layers "$OUT/$name.layers.json" \
+    --slurpfile writable "$OUT/$name.writable.json" --argjson trivy "$trivy" \
+    --rawfile lag "$lag" '
+    $inv[0] as $i | {
+      image: $name, example: $example, type: $type, files: $i.files, bytes: $i.bytes,
+      os_packages: ($i.os_packages | length), shells: $i.shells, package_managers: $i.package_managers,
+      fetchers: $i.fetchers, setuid: $i.setuid, setgid: $i.setgid, user: $i.user, exposed_ports: $i.exposed_ports,
+      writable: $writable[0], layer_findings: $layers[0].findings, packaged_keys: $layers[0].packaged_keys,
+      behind_security: [$lag | split("\n")[] | split("\t") | select(.[0] == $name)
+                        | {package: .[1], installed: .[2], security: .[3]}],
+      trivy: $trivy,
+      sbom_components: ($i.os_packages + $i.swift_packages + $i.python + $i.node + ($i.jlink.modules // []) + (if $i.go then [$i.go.go] + $i.go.deps else [] end) | length)
+    }'
+done | jq -s --arg trivy "$trivy_state" --arg suite "$security_suite" '{trivy: $trivy, security_suite: $suite, images: .}' >"$RESULTS_DIR/scan.json"
+
+SUITE=$security_suite jq -r '
+  def list: if length == 0 then "none" else map(sub("^/(usr/)?(s?bin/)?"; "")) | unique | join(", ") end;
+  "| image | files | MB | OS packages | behind security | shell | package manager | curl, wget | setuid, setgid | user | writable with --read-only | layer findings |",
+  "|---|---:|---:|---:|---:|---|---|---|---:|---|---|---:|",
+  (.images[] | "| \(.image) | \(.files) | \(.bytes / 100000 | round / 10) | \(.os_packages) | \(if $ENV.SUITE == "yes" then (.behind_security | length | tostring) else "-" end) | \(.shells | list) | \(.package_managers | list) | \(.fetchers | list) | \(.setuid + .setgid | length) | \(if .user == "" then "root" else .user end) | \(if .writable.all == ["exited"] then "(exited)" elif (.writable.image | length) == 0 then "none" else (.writable.image | join(", ")) end) | \(.layer_findings | length) |")
+' "$RESULTS_DIR/scan.json" >"$RESULTS_DIR/scan.md"
+echo
+cat "$RESULTS_DIR/scan.md"
+echo
+say "written: $RESULTS_DIR/scan.md, $RESULTS_DIR/scan.json, $SBOMS/ (one CycloneDX SBOM per image), $OUT/"
