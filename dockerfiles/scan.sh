@@ -35,18 +35,23 @@ DOCKER_MOUNTS='^/(proc|dev|dev/pts|dev/mqueue|dev/shm|sys/fs/cgroup)$'
 # writable IMAGE: the mount points that stay writable when IMAGE runs with
 # --read-only (and the lab's hardening options), one per line, from the
 # container's own mount table; "exited" when it does not keep running.
+# (The mount table is read through /proc on this host: the engine must run
+# here, as make engine starts it.)
+SCAN_CONTAINER=swiftlab-scan-$$
 writable() {
-  local name=swiftlab-scan-$$ pid
-  run docker run -d --name "$name" --read-only --cap-drop ALL --security-opt no-new-privileges "$1" >/dev/null
+  local pid
+  run docker run -d --name "$SCAN_CONTAINER" --read-only --cap-drop ALL --security-opt no-new-privileges "$1" >/dev/null
   sleep 1
-  pid=$("$DOCKER" inspect --format '{{if .State.Running}}{{.State.Pid}}{{end}}' "$name")
-  if [ -n "$pid" ] && [ "$pid" != 0 ]; then
+  pid=$("$DOCKER" inspect --format '{{if .State.Running}}{{.State.Pid}}{{end}}' "$SCAN_CONTAINER")
+  if [ -z "$pid" ] || [ "$pid" = 0 ]; then
+    echo exited
+  elif [ ! -r "/proc/$pid/mountinfo" ]; then
+    echo unknown
+  else
     show cat "/proc/$pid/mountinfo" '|' awk "'\$6 ~ /^rw/ { print \$5 }'"
     awk '$6 ~ /^rw/ && $5 !~ /^\/proc\// { print $5 }' "/proc/$pid/mountinfo" | sort -u
-  else
-    echo exited
   fi
-  "$DOCKER" rm -fv "$name" >/dev/null
+  "$DOCKER" rm -fv "$SCAN_CONTAINER" >/dev/null
 }
 
 # --- Debian's security suite ---------------------------------------------------------
@@ -79,6 +84,7 @@ security_lag() {
 }
 
 require_engine
+on_exit "$DOCKER" rm -fv "$SCAN_CONTAINER"
 if [ "${1:-}" = lag ]; then
   security_lag
   exit 0
@@ -160,7 +166,7 @@ SUITE=$security_suite jq -r '
   def list: if length == 0 then "none" else map(sub("^/(usr/)?(s?bin/)?"; "")) | unique | join(", ") end;
   "| image | files | MB | OS packages | behind security | shell | package manager | curl, wget | setuid, setgid | user | writable with --read-only | layer findings |",
   "|---|---:|---:|---:|---:|---|---|---|---:|---|---|---:|",
-  (.images[] | "| \(.image) | \(.files) | \(.bytes / 100000 | round / 10) | \(.os_packages) | \(if $ENV.SUITE == "yes" then (.behind_security | length | tostring) else "-" end) | \(.shells | list) | \(.package_managers | list) | \(.fetchers | list) | \(.setuid + .setgid | length) | \(if .user == "" then "root" else .user end) | \(if .writable.all == ["exited"] then "(exited)" elif (.writable.image | length) == 0 then "none" else (.writable.image | join(", ")) end) | \(.layer_findings | length) |")
+  (.images[] | "| \(.image) | \(.files) | \(.bytes / 100000 | round / 10) | \(.os_packages) | \(if $ENV.SUITE == "yes" then (.behind_security | length | tostring) else "-" end) | \(.shells | list) | \(.package_managers | list) | \(.fetchers | list) | \(.setuid + .setgid | length) | \(if .user == "" then "root" else .user end) | \(if .writable.all == ["exited"] then "(exited)" elif .writable.all == ["unknown"] then "(not read: a remote engine)" elif (.writable.image | length) == 0 then "none" else (.writable.image | join(", ")) end) | \(.layer_findings | length) |")
 ' "$RESULTS_DIR/scan.json" >"$RESULTS_DIR/scan.md"
 echo
 cat "$RESULTS_DIR/scan.md"
