@@ -62,12 +62,13 @@ def show(argv):
     print("$ " + " ".join(argv), file=sys.stderr, flush=True)
 
 
-def docker(*args, capture=True):
+def docker(*args):
     argv = [DOCKER, *args]
     show(argv)
-    result = subprocess.run(argv, capture_output=capture, text=True)
+    result = subprocess.run(argv, capture_output=True, text=True)
     if result.returncode != 0:
-        sys.exit(f"error: {' '.join(argv)} failed: {(result.stderr or '').strip().splitlines()[-1:] or ['exit ' + str(result.returncode)]}")
+        why = (result.stderr.strip().splitlines() or [f"exit {result.returncode}"])[-1]
+        sys.exit(f"error: {' '.join(argv)} failed: {why}")
     return result.stdout
 
 
