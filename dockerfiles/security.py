@@ -7,7 +7,8 @@ on stderr, so that a learner can run them by hand:
   inventory IMAGE       one pass over `docker export`: files, bytes, OS
                         packages, shells, package managers, curl and wget,
                         setuid and setgid files, and the dependencies that
-                        an SBOM lists (Swift's Package.resolved, Go build
+                        an SBOM lists (the Swift packages of Package.resolved
+                        that linked-packages.txt names as linked, Go build
                         info, jlink modules, Python distributions, Node
                         packages)
   layers IMAGE [--build-ca FILE]
@@ -161,6 +162,9 @@ def inventory(image):
     found = {"files": 0, "bytes": 0, "setuid": [], "setgid": [], "shells": set(), "package_managers": set(),
              "fetchers": set(), "os_packages": [], "swift_packages": [], "python": [], "node": [],
              "jlink": None, "go": None, "git": set()}
+    # Swift: the pins of each Package.resolved, and beside it the packages
+    # that the build found linked into the binary (linked-packages.sh).
+    resolved, linked = {}, {}
     try:
         export = subprocess.Popen(argv, stdout=subprocess.PIPE)
         with tarfile.open(fileobj=export.stdout, mode="r|") as tar:
@@ -193,9 +197,11 @@ def inventory(image):
                         found["os_packages"] += list(dpkg_records(tar.extractfile(member).read().decode(errors="replace")))
                 elif base == "Package.resolved" and folder.startswith("usr/share/doc/"):
                     pins = json.loads(tar.extractfile(member).read()).get("pins", [])
-                    found["swift_packages"] += [{"name": pin["identity"], "url": pin.get("location", ""),
-                                                 "version": pin.get("state", {}).get("version") or pin.get("state", {}).get("revision", "")}
-                                                for pin in pins]
+                    resolved[folder] = [{"name": pin["identity"], "url": pin.get("location", ""),
+                                         "version": pin.get("state", {}).get("version") or pin.get("state", {}).get("revision", "")}
+                                        for pin in pins]
+                elif base == "linked-packages.txt" and folder.startswith("usr/share/doc/"):
+                    linked[folder] = set(tar.extractfile(member).read().decode(errors="replace").lower().split())
                 elif base == "METADATA" and folder.endswith(".dist-info") and "site-packages" in folder:
                     headers = tar.extractfile(member).read().decode(errors="replace").split("\n\n")[0]
                     fields = dict(line.split(": ", 1) for line in headers.splitlines() if ": " in line)
@@ -221,6 +227,12 @@ def inventory(image):
             sys.exit(f"error: docker export {container} failed")
     finally:
         subprocess.run([DOCKER, "rm", container], capture_output=True)
+
+    for folder, pins in sorted(resolved.items()):
+        for pin in pins:
+            checkout = re.sub(r"\.git$", "", pin["url"].rstrip("/").rsplit("/", 1)[-1]).lower()
+            pin["linked"] = None if folder not in linked else bool({pin["name"], checkout} & linked[folder])
+            found["swift_packages"].append(pin)
 
     return {
         "image": image, "id": data["Id"], "created": data.get("Created", ""),
@@ -400,7 +412,12 @@ def sbom(inv):
                           {"arch": package["architecture"], "distro": "debian-12"} if package["architecture"] else {"distro": "debian-12"})
         add(Component(name=package["name"], version=package["version"], type=ComponentType.LIBRARY,
                       purl=purl, bom_ref=str(purl)))
+    # The Swift packages linked into the binary; all those resolved where the
+    # image does not say which are linked (the others serve the tests or the
+    # build: Package.resolved names them too).
     for package in inv["swift_packages"]:
+        if package.get("linked") is False:
+            continue
         match = re.match(r"^https?://(github\.com)/([^/]+)/([^/]+?)(\.git)?$", package["url"])
         purl = (PackageURL("swift", f"{match.group(1)}/{match.group(2)}", match.group(3), package["version"]) if match
                 else PackageURL("generic", None, package["name"], package["version"]))
