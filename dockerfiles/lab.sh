@@ -75,10 +75,11 @@ build() {
 }
 
 # dependencies: the Package.resolved inside each Swift image (the exact
-# versions its build resolved), as a table. A multi-stage image keeps it at
+# versions its build resolved), as a table, saying which of the packages are
+# linked into the binary where the image records it (linked-packages.txt). A multi-stage image keeps it at
 # /usr/share/doc/PROGRAM/, the single-stage image in its working folder.
 dependencies() {
-  local i container program workdir path found
+  local i container program workdir path found linked
   for i in "${rows[@]}"; do
     [ "${IMG_LANGUAGE[$i]}" = Swift ] || continue
     need_image "${IMG_NAME[$i]}"
@@ -91,7 +92,17 @@ dependencies() {
       if "$DOCKER" cp "$container:$path" - >"$WORK_TAR" 2>/dev/null; then
         show docker cp "$container:$path" - '|' tar -xO
         say "${IMG_NAME[$i]}: $path"
-        tar -xOf "$WORK_TAR" | jq -r '"package\tversion\trevision", (.pins[] | [.identity, (.state.version // .state.branch // "-"), .state.revision[0:12]] | @tsv)' | column -t -s $'\t' | sed 's/^/  /'
+        # Beside it, the packages the build linked in (linked-packages.sh):
+        # the others of Package.resolved serve only the tests or the build.
+        linked=-
+        if "$DOCKER" cp "$container:$(dirname "$path")/linked-packages.txt" - 2>/dev/null | tar -xO >"$WORK_TAR.linked" 2>/dev/null; then
+          show docker cp "$container:$(dirname "$path")/linked-packages.txt" - '|' tar -xO
+          linked=$(tr '\n' ' ' <"$WORK_TAR.linked")
+        fi
+        tar -xOf "$WORK_TAR" | jq -r --arg linked " $linked " '"package\tversion\trevision\tlinked in",
+          (.pins[] | .identity as $id | [$id, (.state.version // .state.branch // "-"), .state.revision[0:12],
+            (if $linked == " - " then "-" elif ($linked | contains(" " + $id + " ")) then "yes" else "no" end)] | @tsv)' |
+          column -t -s $'\t' | sed 's/^/  /'
         found=1
         break
       fi
@@ -99,7 +110,7 @@ dependencies() {
     [ -n "$found" ] || say "${IMG_NAME[$i]}: no Package.resolved inside (built before make dependencies existed? run: make images)"
     run docker rm "$container" >/dev/null
   done
-  rm -f "$WORK_TAR"
+  rm -f "$WORK_TAR" "$WORK_TAR.linked"
 }
 
 # single_of ROW: the size in bytes of the single-stage image of the row's

@@ -232,8 +232,11 @@ done
 if out=$(make --no-print-directory dependencies 2>&1); then
   for i in "${!IMG_NAME[@]}"; do
     [ "${IMG_LANGUAGE[$i]}" = Swift ] || continue
-    assert_match "make dependencies shows the versions inside ${IMG_NAME[$i]}" 'hummingbird +2\.28\.1 ' \
-      "$(awk -v image="${IMG_NAME[$i]}:" '$2 == image { on = 1; next } /^==>/ { on = 0 } on' <<<"$out")"
+    table=$(awk -v image="${IMG_NAME[$i]}:" '$2 == image { on = 1; next } /^==>/ { on = 0 } on && !/^\$ /' <<<"$out")
+    assert_match "make dependencies shows the versions inside ${IMG_NAME[$i]}" 'hummingbird +2\.28\.1 ' "$table"
+    [ "${IMG_TYPE[$i]}" = single-stage ] && continue
+    assert_match "make dependencies: Hummingbird is linked into ${IMG_NAME[$i]}'s binary" 'hummingbird +2\.28\.1 +[0-9a-f]{12} +yes' "$table"
+    assert_match "make dependencies: ${IMG_NAME[$i]} names resolved packages that are not linked in (the tests')" '[0-9a-f]{12} +no' "$table"
   done
   assert_match "make dependencies prints the docker commands it runs" '^\$ [^ ]*docker create ' "$(grep -m1 -E '^\$ [^ ]*docker create' <<<"$out")"
 else
