@@ -57,6 +57,24 @@ PIP_INDEX_URL ?=
 BENCH_RUNS ?= 3
 ## Seconds after which `make bench-build` runs a case only once (a cold Swift build: 4 minutes and more).
 BENCH_SLOW ?= 120
+## Loopback port that `make bench` runs each image on, with host networking (must be free).
+BENCH_PORT ?= 18080
+## Start-ups of each image that `make bench` times (median and spread).
+BENCH_STARTUP_RUNS ?= 10
+## Seconds of wrk load on each image in `make bench`.
+BENCH_LOAD_SECONDS ?= 10
+## Connections wrk keeps open in `make bench`.
+BENCH_CONNECTIONS ?= 32
+## The image whose figures `make bench` divides every other image's by.
+BENCH_REFERENCE ?= go-app-scratch
+## Set to 0 to leave out `make bench`'s transfer figures (push, pull into a second engine, slow link; they need root).
+BENCH_TRANSFER ?= 1
+## The slow link of `make bench`, in Mbit/s (tc's rate limit on the second engine's network).
+BENCH_LINK_MBIT ?= 100
+## Largest image (compressed MB) that `make bench` pulls over the slow link; larger ones are computed from their bytes.
+BENCH_LINK_MAX_MB ?= 60
+## Set to 1 for a quick `make bench`: 3 start-ups and 2 seconds of load per image (what make test runs).
+BENCH_QUICK ?= 0
 ## Loopback port of the lab's local image registry (make registry, make ci-cache).
 REGISTRY_PORT ?= 5050
 ## Folder name of a new example, for `make new-example` (lowercase: go, rust, ...).
@@ -102,14 +120,14 @@ ENGINE_UP := client=$$($(ENGINE) --client 2>/dev/null) && $$client version >/dev
 # swift-server/Package.swift and Hummingbird 2.28.1 declare.
 SWIFT_MINIMUM := 6.2
 
-export SWIFT RESULTS_DIR SERVER_BIN SHELLCHECK HADOLINT CST DIVE PYTHON_TOOLS DOCKER BASES DEBIAN_MIRROR SWIFT_TOOLCHAIN PULL_TIMEOUT IMAGES EXAMPLE PUBLISH_ADDRESS BUILD_CA_BUNDLE PIP_INDEX_URL BASES_LOCK SOURCE_URL BENCH_RUNS BENCH_SLOW REGISTRY_PORT
+export SWIFT RESULTS_DIR SERVER_BIN SHELLCHECK HADOLINT CST DIVE PYTHON_TOOLS DOCKER BASES DEBIAN_MIRROR SWIFT_TOOLCHAIN PULL_TIMEOUT IMAGES EXAMPLE PUBLISH_ADDRESS BUILD_CA_BUNDLE PIP_INDEX_URL BASES_LOCK SOURCE_URL BENCH_RUNS BENCH_SLOW BENCH_PORT BENCH_STARTUP_RUNS BENCH_LOAD_SECONDS BENCH_CONNECTIONS BENCH_REFERENCE BENCH_QUICK BENCH_TRANSFER BENCH_LINK_MBIT BENCH_LINK_MAX_MB REGISTRY_PORT
 
 # Exported only when set: compilers read it too, and Swift refuses an empty one.
 ifneq ($(SOURCE_DATE_EPOCH),)
 export SOURCE_DATE_EPOCH
 endif
 
-.PHONY: engine bases images sizes history up smoke down bench-build scan analyze ci-cache registry registry-stop dependencies list new-example finished help all build run test test-quick test-swift lint binary-sizes library-sizes tools host-tools check-swift clean distclean
+.PHONY: engine bases images sizes history up smoke down bench-build bench scan analyze ci-cache registry registry-stop dependencies list new-example finished help all build run test test-quick test-swift lint binary-sizes library-sizes tools host-tools check-swift clean distclean
 
 help: ## Show this help: every target and every variable you may set
 	@printf 'The Swift multi-stage build lab.\n\nUsage: make [TARGET...] [VARIABLE=value...]\n\nTargets:\n'
@@ -186,6 +204,9 @@ registry: host-tools ## Start a local image registry on 127.0.0.1:$(REGISTRY_POR
 
 registry-stop: ## Stop the local image registry (its images stay)
 	@bash dockerfiles/registry.sh stop
+
+bench: finished bases tools ## Start-up, memory, throughput (wrk, loopback, host networking) and transfer (push, pull, slow link) of every image, Go as reference: $(RESULTS_DIR)/bench.md
+	@bash dockerfiles/bench.sh
 
 scan: finished bases tools ## Security: attack surface, layer secrets, lag behind Debian's security suite, Trivy if here, a CycloneDX SBOM per image: $(RESULTS_DIR)/scan.md
 	@bash dockerfiles/scan.sh

@@ -20,12 +20,7 @@ source tests/lib.sh
 
 RESULTS_DIR=${RESULTS_DIR:-results}
 DOCKERFILE=dockerfiles/Dockerfile.scratch CONTEXT=swift-server SOURCE=Sources/SwiftServer/Routes.swift
-RUNNER_DIR=${CI_RUNNER_DIR:-.tools/ci-runner}
-RUNNER_SOCKET=/run/swiftlab-ci-runner.sock RUNNER_NETNS=swiftlab-ci-runner
-RUNNER=unix://$RUNNER_SOCKET
-
 [ "$(id -u)" -eq 0 ] || die "make ci-cache starts a second Docker engine as the fresh CI runner: run it as root"
-{ command -v dockerd && command -v ip; } >/dev/null 2>&1 || die "make ci-cache needs dockerd and ip (make engine installs the first; iproute2 the second)"
 require_engine
 [ -s "$LOCK" ] || die "no $LOCK (run: make bases)"
 load_manifests
@@ -33,15 +28,6 @@ REGISTRY=$(bash dockerfiles/registry.sh start) || exit 1
 REPO=$REGISTRY/swiftlab/ci-cache
 WORK=$(mktemp -d)
 
-runner_stop() {
-  local file pid
-  for file in "$RUNNER_DIR/dockerd.pid" "$RUNNER_DIR/registry.pid"; do
-    { pid=$(cat "$file" 2>/dev/null) && kill "$pid" 2>/dev/null; } || continue
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  done
-  ip netns del "$RUNNER_NETNS" 2>/dev/null || true
-  rm -rf "$RUNNER_DIR"
-}
 cleanup() {
   runner_stop
   "$DOCKER" image rm -f "$REPO:final" "$REPO:build" >/dev/null 2>&1 || true
@@ -65,22 +51,7 @@ run docker push -q "$REPO:build" >/dev/null
 push_build_ms=$(($(now_ms) - start))
 
 # --- The fresh runner: a second engine, empty, given the bases -----------------------
-runner_stop
-mkdir -p "$RUNNER_DIR"
-ip netns add "$RUNNER_NETNS" && ip netns exec "$RUNNER_NETNS" ip link set lo up
-say "starting the fresh runner: dockerd in network namespace $RUNNER_NETNS, with its own data root ($RUNNER_DIR) and socket ($RUNNER_SOCKET)"
-# The registry's second process, on the same storage, at the same address
-# inside the runner's namespace.
-# nsenter enters the network namespace alone: `ip netns exec` would also
-# remount /sys, and dockerd would find no cgroups there.
-detach "$RUNNER_DIR/registry.log" nsenter --net="/run/netns/$RUNNER_NETNS" docker-registry serve "${REGISTRY_DIR:-.tools/registry}/config.yml"
-echo "$DETACHED_PID" >"$RUNNER_DIR/registry.pid"
-detach "$RUNNER_DIR/dockerd.log" nsenter --net="/run/netns/$RUNNER_NETNS" dockerd --data-root "$(realpath "$RUNNER_DIR")/data" \
-  --exec-root /run/swiftlab-ci-runner --pidfile "$RUNNER_DIR/dockerd.pid" -H "$RUNNER" --iptables=false --ip-masq=false \
-  --containerd-namespace swiftlab-ci-runner --containerd-plugins-namespace swiftlab-ci-runner-plugins
-for _ in $(seq 1 300); do DOCKER_HOST=$RUNNER "$DOCKER" version >/dev/null 2>&1 && break; sleep 0.1; done
-DOCKER_HOST=$RUNNER "$DOCKER" version >/dev/null 2>&1 ||
-  die "the runner's dockerd did not start: $(grep -m1 -E 'failed to start|level=(error|fatal)' "$RUNNER_DIR/dockerd.log" || tail -n1 "$RUNNER_DIR/dockerd.log")"
+runner_start swiftlab-ci-runner
 for ((k = 1; k < ${#args[@]}; k += 2)); do
   [ "${args[$((k - 1))]}" = --build-arg ] || continue
   base=${args[$k]#*=}

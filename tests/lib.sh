@@ -415,6 +415,57 @@ detach() {
   DETACHED_PID=$!
 }
 
+# --- A second engine, empty, in a network namespace of its own ----------------------
+# What a fresh machine sees (make ci-cache's CI runner, make bench's pulls):
+# dockerd with its own data root, socket and network namespace, so that its
+# bridge cannot touch the lab engine's, and a second process of the lab's
+# registry (dockerfiles/registry.sh start, first) inside that namespace, on
+# the same storage and at the same address. Root only.
+# runner_start NAME: start both (stopping any earlier NAME); sets RUNNER
+# (the DOCKER_HOST to use), RUNNER_DIR (${TOOLS_DIR}/NAME) and RUNNER_NETNS.
+runner_start() {
+  RUNNER_NETNS=$1 RUNNER_DIR=${TOOLS_DIR:-.tools}/$1 RUNNER=unix:///run/$1.sock
+  [ "$(id -u)" -eq 0 ] || die "a second Docker engine ($1) needs root"
+  { command -v dockerd && command -v ip && command -v nsenter; } >/dev/null 2>&1 ||
+    die "a second Docker engine needs dockerd, ip and nsenter (make engine installs the first; iproute2 and util-linux the others)"
+  runner_stop
+  mkdir -p "$RUNNER_DIR"
+  ip netns add "$RUNNER_NETNS" && ip netns exec "$RUNNER_NETNS" ip link set lo up
+  say "starting a second, empty engine: dockerd in network namespace $RUNNER_NETNS, with its own data root ($RUNNER_DIR) and socket (/run/$1.sock)"
+  runner_registry
+  # nsenter enters the network namespace alone: `ip netns exec` would also
+  # remount /sys, and dockerd would find no cgroups there.
+  detach "$RUNNER_DIR/dockerd.log" nsenter --net="/run/netns/$RUNNER_NETNS" dockerd --data-root "$(realpath "$RUNNER_DIR")/data" \
+    --exec-root "/run/$1" --pidfile "$RUNNER_DIR/dockerd.pid" -H "$RUNNER" --iptables=false --ip-masq=false \
+    --containerd-namespace "$1" --containerd-plugins-namespace "$1-plugins"
+  for _ in $(seq 1 300); do DOCKER_HOST=$RUNNER "$DOCKER" version >/dev/null 2>&1 && break; sleep 0.1; done
+  DOCKER_HOST=$RUNNER "$DOCKER" version >/dev/null 2>&1 ||
+    die "the second engine's dockerd did not start: $(grep -m1 -E 'failed to start|level=(error|fatal)' "$RUNNER_DIR/dockerd.log" || tail -n1 "$RUNNER_DIR/dockerd.log")"
+}
+
+# runner_registry: (re)start the registry's process in the runner's namespace.
+runner_registry() {
+  local pid
+  if pid=$(cat "$RUNNER_DIR/registry.pid" 2>/dev/null) && kill "$pid" 2>/dev/null; then
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  detach "$RUNNER_DIR/registry.log" nsenter --net="/run/netns/$RUNNER_NETNS" docker-registry serve "${REGISTRY_DIR:-.tools/registry}/config.yml"
+  echo "$DETACHED_PID" >"$RUNNER_DIR/registry.pid"
+}
+
+# runner_stop: stop the runner's dockerd and registry, delete its namespace
+# and its storage.
+runner_stop() {
+  local file pid
+  [ -n "${RUNNER_DIR:-}" ] || return 0
+  for file in "$RUNNER_DIR/dockerd.pid" "$RUNNER_DIR/registry.pid"; do
+    { pid=$(cat "$file" 2>/dev/null) && kill "$pid" 2>/dev/null; } || continue
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  done
+  ip netns del "$RUNNER_NETNS" 2>/dev/null || true
+  rm -rf "$RUNNER_DIR"
+}
+
 # export_context DOCKERFILE CONTEXT DEST: the files BuildKit sends for a
 # build of DOCKERFILE in CONTEXT (with CONTEXT/.dockerignore, or
 # DOCKERFILE.dockerignore, applied), written by BuildKit itself to DEST.

@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+"""Run-time figures of one image (make bench, docs/09-results.md).
+
+  bench.py image IMAGE --port PORT [--startup-runs N] [--load-seconds S]
+                 [--connections C] [--run-arg ARG]...
+
+prints one JSON object on stdout, and on stderr every docker command it
+runs, so that a learner can run them by hand:
+
+  startup   N times: `docker run -d --network host` with HOST=127.0.0.1 and
+            PORT, then GET /healthz every 5 ms until the first 200; the
+            time from just before `docker run` to that answer, in ms.
+  memory    the resident memory of the container's processes (the sum of
+            their VmRSS, read in /proc on this host), idle 2 s after the
+            first 200, and again right after the load.
+  load      wrk on / over loopback, for S seconds, 2 threads and C
+            connections: requests per second and the p50 and p99 latency.
+
+  bench.py cold REFERENCE --port PORT [--run-arg ARG]... [--no-run]
+
+docker pull REFERENCE (an image the engine does not have), then docker
+run it as above until the first 200: the ms of each, and their sum (a cold
+start). make bench runs it against a second, empty engine.
+
+Host networking, on loopback: the server, not Docker's userland proxy,
+which caps a published port at a few thousand requests a second here.
+Request logging stays as the image ships it (on): every request writes a
+line, which Docker's log driver stores.
+"""
+
+import argparse
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+from security import DOCKER, docker, say, show
+
+POLL_SECONDS = 0.005
+STARTUP_LIMIT_SECONDS = 60
+
+
+def answers_200(port):
+    """True when GET /healthz on 127.0.0.1:PORT answers 200 now."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as connection:
+            connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            return connection.recv(64).split(b"\r\n", 1)[0].split(b" ")[1:2] == [b"200"]
+    except (OSError, IndexError):
+        return False
+
+
+def logs(name):
+    result = subprocess.run([DOCKER, "logs", "--tail", "20", name], capture_output=True, text=True)
+    return (result.stdout + result.stderr).strip()
+
+
+def running(name):
+    result = subprocess.run([DOCKER, "inspect", "--format", "{{.State.Running}}", name], capture_output=True, text=True)
+    return result.stdout.strip() == "true"
+
+
+def start(image, name, port, run_args):
+    """docker run it on the host's network; the ms until the first 200."""
+    argv = [DOCKER, "run", "-d", "--name", name, "--network", "host",
+            "-e", "HOST=127.0.0.1", "-e", f"PORT={port}", *run_args, image]
+    show(argv)
+    began = time.monotonic()
+    result = subprocess.run(argv, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"error: docker run {image} failed: {(result.stderr.strip().splitlines() or ['?'])[-1]}")
+    checked = began
+    while True:
+        if answers_200(port):
+            return (time.monotonic() - began) * 1000
+        now = time.monotonic()
+        if now - began > STARTUP_LIMIT_SECONDS:
+            sys.exit(f"error: {image} did not answer 200 on 127.0.0.1:{port}/healthz within "
+                     f"{STARTUP_LIMIT_SECONDS} s; its last logs:\n{logs(name)}")
+        if now - checked > 0.5:
+            checked = now
+            if not running(name):
+                sys.exit(f"error: {image} exited before answering on 127.0.0.1:{port}; its last logs:\n{logs(name)}")
+        time.sleep(POLL_SECONDS)
+
+
+def remove(name):
+    subprocess.run([DOCKER, "rm", "-fv", name], capture_output=True)
+
+
+def resident_kb(name):
+    """The sum of VmRSS over the container's processes, in kB."""
+    pids = docker("top", name, "-eo", "pid").split()[1:]
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status") as status:
+                total += int(re.search(r"^VmRSS:\s+(\d+) kB", status.read(), re.M).group(1))
+        except (OSError, AttributeError):
+            continue
+    return total
+
+
+def wrk(port, seconds, connections):
+    """wrk against / on loopback: requests per second, p50 and p99 in ms."""
+    argv = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", f"http://127.0.0.1:{port}/"]
+    show(argv)
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 30)
+    if result.returncode != 0:
+        sys.exit(f"error: wrk failed: {(result.stderr.strip().splitlines() or ['?'])[-1]}")
+    text = result.stdout
+
+    def latency(percent):
+        match = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
+        if not match:
+            sys.exit(f"error: no {percent}% latency in wrk's output:\n{text}")
+        return float(match.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[match.group(2)]
+
+    rate = re.search(r"^Requests/sec:\s+([\d.]+)", text, re.M)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    return {
+        "requests_per_second": float(rate.group(1)) if rate else 0.0,
+        "p50_ms": latency(50), "p99_ms": latency(99),
+        "requests": int(re.search(r"(\d+) requests in", text).group(1)),
+        "non_2xx": int(errors.group(1)) if errors else 0,
+        "socket_errors": sum(map(int, sockets.groups())) if sockets else 0,
+    }
+
+
+def bench_image(args):
+    name = f"swiftlab-bench-{os.getpid()}"
+    remove(name)
+    startup = []
+    try:
+        for run in range(1, args.startup_runs + 1):
+            startup.append(start(args.image, name, args.port, args.run_arg))
+            say(f"{args.image}: start-up {run}/{args.startup_runs}: {startup[-1]:.0f} ms")
+            remove(name)
+        start(args.image, name, args.port, args.run_arg)
+        time.sleep(2)
+        idle = resident_kb(name)
+        say(f"{args.image}: {idle / 1024:.1f} MiB resident when idle; wrk for {args.load_seconds} s")
+        load = wrk(args.port, args.load_seconds, args.connections)
+        loaded = resident_kb(name)
+        if not running(name):
+            sys.exit(f"error: {args.image} stopped under load; its last logs:\n{logs(name)}")
+        say(f"{args.image}: {load['requests_per_second']:.0f} requests/s, p50 {load['p50_ms']:.2f} ms, "
+            f"p99 {load['p99_ms']:.2f} ms; {loaded / 1024:.1f} MiB resident after")
+    finally:
+        remove(name)
+    ordered = sorted(startup)
+    return {
+        "image": args.image,
+        "startup_ms": {"runs": [round(value, 1) for value in startup],
+                       "median": round(statistics.median(startup), 1),
+                       "min": round(ordered[0], 1), "max": round(ordered[-1], 1),
+                       "stdev": round(statistics.stdev(startup), 1) if len(startup) > 1 else 0.0},
+        "memory_kb": {"idle": idle, "after_load": loaded},
+        "load": {"seconds": args.load_seconds, "connections": args.connections, **load},
+    }
+
+
+def cold(args):
+    """docker pull REF, then docker run it: the ms of each, and in all."""
+    name = f"swiftlab-bench-{os.getpid()}"
+    remove(name)
+    argv = [DOCKER, "pull", "-q", args.reference]
+    show(argv)
+    began = time.monotonic()
+    result = subprocess.run(argv, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"error: docker pull {args.reference} failed: {(result.stderr.strip().splitlines() or ['?'])[-1]}")
+    pulled = (time.monotonic() - began) * 1000
+    try:
+        started = start(args.reference, name, args.port, args.run_arg) if args.run else None
+    finally:
+        remove(name)
+    return {"pull_ms": round(pulled, 1), "startup_ms": None if started is None else round(started, 1),
+            "cold_start_ms": None if started is None else round(pulled + started, 1)}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    image = commands.add_parser("image", help="start-up, memory and load figures of one image")
+    image.add_argument("image")
+    image.add_argument("--port", type=int, required=True)
+    image.add_argument("--startup-runs", type=int, default=10)
+    image.add_argument("--load-seconds", type=int, default=10)
+    image.add_argument("--connections", type=int, default=32)
+    image.add_argument("--run-arg", action="append", default=[])
+    pull = commands.add_parser("cold", help="pull an image that is absent, then run it until the first 200")
+    pull.add_argument("reference", help="the image in a registry")
+    pull.add_argument("--port", type=int, required=True)
+    pull.add_argument("--run-arg", action="append", default=[])
+    pull.add_argument("--no-run", dest="run", action="store_false", help="pull only")
+    args = parser.parse_args()
+    if not 1 <= args.port <= 65535:
+        parser.error(f"--port {args.port}: expected a port from 1 to 65535")
+    if args.command == "cold":
+        figures = cold(args)
+    else:
+        if args.startup_runs < 1 or args.load_seconds < 1 or args.connections < 1:
+            parser.error("--startup-runs, --load-seconds and --connections must be at least 1")
+        figures = bench_image(args)
+    json.dump(figures, sys.stdout, indent=2)
+    print()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# make bench (docs/09-results.md): start-up, memory and throughput of every
+# image of every example, measured on this machine, with the Go image as the
+# reference column (every figure also as a ratio to Go's, from the same run).
+# Each image runs on the host's network, on loopback, so that the server is
+# measured and not Docker's userland proxy (dockerfiles/bench.py says how).
+#
+# Writes $RESULTS_DIR/bench.md and bench.json, and each image's own figures
+# in $RESULTS_DIR/bench/IMAGE.json.
+# Settings: IMAGES, EXAMPLE, RESULTS_DIR, PYTHON_TOOLS, BENCH_PORT (a free
+# loopback port), BENCH_STARTUP_RUNS, BENCH_LOAD_SECONDS, BENCH_CONNECTIONS,
+# BENCH_REFERENCE (the reference image), BENCH_QUICK=1 (3 start-ups and 2
+# seconds of load whatever the others say, for the tests).
+set -euo pipefail
+cd "$(dirname "$0")/.." || exit 1
+source tests/lib.sh
+
+RESULTS_DIR=${RESULTS_DIR:-results}
+PYTHON_TOOLS=${PYTHON_TOOLS:-.tools/venv/bin/python}
+BENCH_PORT=${BENCH_PORT:-18080}
+BENCH_STARTUP_RUNS=${BENCH_STARTUP_RUNS:-10}
+BENCH_LOAD_SECONDS=${BENCH_LOAD_SECONDS:-10}
+[ "${BENCH_QUICK:-0}" != 1 ] || BENCH_STARTUP_RUNS=3 BENCH_LOAD_SECONDS=2
+BENCH_CONNECTIONS=${BENCH_CONNECTIONS:-32}
+BENCH_REFERENCE=${BENCH_REFERENCE:-go-app-scratch}
+BENCH_TRANSFER=${BENCH_TRANSFER:-1}
+BENCH_LINK_MBIT=${BENCH_LINK_MBIT:-100}
+BENCH_LINK_MAX_MB=${BENCH_LINK_MAX_MB:-60}
+OUT=$RESULTS_DIR/bench
+
+for setting in BENCH_PORT BENCH_STARTUP_RUNS BENCH_LOAD_SECONDS BENCH_CONNECTIONS BENCH_LINK_MBIT BENCH_LINK_MAX_MB; do
+  [[ ${!setting} =~ ^[1-9][0-9]*$ ]] || die "$setting=${!setting}: expected a whole number above 0"
+done
+[ "$BENCH_PORT" -ge 1024 ] && [ "$BENCH_PORT" -le 65535 ] || die "BENCH_PORT=$BENCH_PORT: expected a port from 1024 to 65535"
+[[ $BENCH_TRANSFER =~ ^[01]$ ]] || die "BENCH_TRANSFER=$BENCH_TRANSFER: expected 1 (measure) or 0 (skip)"
+[ "$BENCH_STARTUP_RUNS" -ge 2 ] || die "BENCH_STARTUP_RUNS=$BENCH_STARTUP_RUNS: at least 2, for a spread"
+bash tests/host-tools.sh wrk:wrk curl:curl
+[ -x "$PYTHON_TOOLS" ] || die "no $PYTHON_TOOLS (run: make tools)"
+require_engine
+# With host networking the port is the host's own: it must be free.
+! curl -s --max-time 1 -o /dev/null "http://127.0.0.1:$BENCH_PORT/" ||
+  die "something already answers on 127.0.0.1:$BENCH_PORT: set BENCH_PORT to a free port"
+
+load_manifests
+selected=$(built_rows) || exit 1
+mapfile -t rows <<<"$selected"
+mkdir -p "$OUT"
+
+say "${#rows[@]} images: $BENCH_STARTUP_RUNS start-ups each, then wrk on / for $BENCH_LOAD_SECONDS s ($BENCH_CONNECTIONS connections), on 127.0.0.1:$BENCH_PORT with host networking"
+n=0
+for i in "${rows[@]}"; do
+  n=$((n + 1))
+  name=${IMG_NAME[$i]}
+  say "[$n/${#rows[@]}] $name"
+  run_args=()
+  for arg in ${IMG_RUN[$i]}; do run_args+=("--run-arg=$arg"); done
+  env DOCKER="${DOCKER:-docker}" "$PYTHON_TOOLS" dockerfiles/bench.py image "$name" --port "$BENCH_PORT" \
+    --startup-runs "$BENCH_STARTUP_RUNS" --load-seconds "$BENCH_LOAD_SECONDS" --connections "$BENCH_CONNECTIONS" \
+    "${run_args[@]}" >"$OUT/$name.json.part" || die "bench of $name failed (above)"
+  jq --arg example "${IMG_EXAMPLE[$i]}" --arg type "${IMG_TYPE[$i]}" '. + {example: $example, type: $type}' \
+    "$OUT/$name.json.part" >"$OUT/$name.json"
+  rm -f "$OUT/$name.json.part"
+done
+
+# --- Transfer: push to a local registry, pull into an empty engine, and over a slow link -----
+# The lab's engine pushes each image to the registry on loopback, emptied
+# first so that every layer goes over; a second engine, empty, in a network
+# namespace of its own (tests/lib.sh runner_start), pulls it and runs it to
+# the first 200: a cold start. Then the same pull with that namespace's
+# loopback held to BENCH_LINK_MBIT by tc, for the images up to
+# BENCH_LINK_MAX_MB compressed; the others' time at that rate is computed
+# from their bytes.
+transfer() {
+  local name=$1 i=$2 ref manifest bytes start push_ms cold slow='null' run_args=() arg
+  bash dockerfiles/registry.sh stop >/dev/null 2>&1
+  rm -rf "$REGISTRY_DIR/data"
+  REGISTRY=$(bash dockerfiles/registry.sh start) || die "the local registry did not start"
+  runner_registry
+  for _ in $(seq 1 50); do nsenter --net="/run/netns/$RUNNER_NETNS" curl -fs -o /dev/null "http://$REGISTRY/v2/" && break; sleep 0.1; done
+  ref=$REGISTRY/swiftlab/$name:bench
+  run docker tag "$name" "$ref"
+  start=$(now_ms)
+  run docker push -q "$ref" >/dev/null || die "docker push $ref failed"
+  push_ms=$(($(now_ms) - start))
+  run docker rmi "$ref" >/dev/null
+  manifest=$(curl -fsS -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' "http://$REGISTRY/v2/swiftlab/$name/manifests/bench") ||
+    die "the registry has no manifest for $ref"
+  bytes=$(jq '[.config.size] + [.layers[].size] | add' <<<"$manifest")
+  for arg in ${IMG_RUN[$i]}; do run_args+=("--run-arg=$arg"); done
+  DOCKER_HOST=$RUNNER "$DOCKER" system prune -a -f >/dev/null
+  cold=$(nsenter --net="/run/netns/$RUNNER_NETNS" env DOCKER_HOST="$RUNNER" DOCKER="${DOCKER:-docker}" \
+    "$PYTHON_TOOLS" dockerfiles/bench.py cold "$ref" --port "$BENCH_PORT" "${run_args[@]}") || die "cold start of $ref failed (above)"
+  if [ "$bytes" -le $((BENCH_LINK_MAX_MB * 1000000)) ]; then
+    DOCKER_HOST=$RUNNER "$DOCKER" system prune -a -f >/dev/null
+    run ip netns exec "$RUNNER_NETNS" tc qdisc add dev lo root tbf rate "${BENCH_LINK_MBIT}mbit" burst 256kb latency 100ms
+    slow=$(nsenter --net="/run/netns/$RUNNER_NETNS" env DOCKER_HOST="$RUNNER" DOCKER="${DOCKER:-docker}" \
+      "$PYTHON_TOOLS" dockerfiles/bench.py cold "$ref" --port "$BENCH_PORT" --no-run | jq .pull_ms) || slow=error
+    run ip netns exec "$RUNNER_NETNS" tc qdisc del dev lo root
+    [ "$slow" != error ] || die "the pull of $ref over the ${BENCH_LINK_MBIT} Mbit/s link failed (above)"
+  fi
+  DOCKER_HOST=$RUNNER "$DOCKER" system prune -a -f >/dev/null
+  jq --argjson bytes "$bytes" --argjson push "$push_ms" --argjson cold "$cold" --argjson slow "$slow" \
+    --argjson mbit "$BENCH_LINK_MBIT" '. + {transfer: {bytes: $bytes, push_ms: $push, pull_ms: $cold.pull_ms,
+      cold_start_ms: $cold.cold_start_ms, link_mbit: $mbit, link_pull_ms: $slow,
+      link_computed_ms: ($bytes * 8 / ($mbit * 1000000) * 1000 | round)}}' "$OUT/$name.json" >"$OUT/$name.json.part"
+  mv "$OUT/$name.json.part" "$OUT/$name.json"
+  say "  $name: $(awk -v b="$bytes" 'BEGIN { printf "%.1f MB", b / 1e6 }') pushed in ${push_ms} ms; pulled into the empty engine in $(jq .pull_ms <<<"$cold") ms, first 200 after $(jq .cold_start_ms <<<"$cold") ms; at ${BENCH_LINK_MBIT} Mbit/s: $( [ "$slow" = null ] && echo "not measured (over ${BENCH_LINK_MAX_MB} MB)" || echo "$slow ms")"
+}
+
+if [ "$BENCH_TRANSFER" = 1 ]; then
+  [ "$(id -u)" -eq 0 ] || die "the transfer figures start a second Docker engine and a tc rate limit: run make bench as root, or set BENCH_TRANSFER=0"
+  bash tests/host-tools.sh tc:iproute2 nsenter:util-linux
+  # A registry of its own, emptied before each image: not the one that
+  # make registry keeps, whose images stay untouched.
+  export REGISTRY_DIR=${TOOLS_DIR:-.tools}/bench-registry REGISTRY_PORT
+  REGISTRY_PORT=$(free_port)
+  cleanup() {
+    runner_stop
+    bash dockerfiles/registry.sh stop >/dev/null 2>&1 || true
+    rm -rf "$REGISTRY_DIR"
+  }
+  trap cleanup EXIT
+  trap 'exit 130' INT TERM
+  REGISTRY=$(bash dockerfiles/registry.sh start) || die "the local registry did not start"
+  runner_start swiftlab-bench-runner
+  say "transfer: each image pushed to an emptied registry on $REGISTRY, pulled into the empty engine and run; pulled again at ${BENCH_LINK_MBIT} Mbit/s up to ${BENCH_LINK_MAX_MB} MB"
+  n=0
+  for i in "${rows[@]}"; do
+    n=$((n + 1))
+    say "[$n/${#rows[@]}] transfer of ${IMG_NAME[$i]}"
+    transfer "${IMG_NAME[$i]}" "$i"
+  done
+  cleanup
+  trap - EXIT
+else
+  say "transfer: not measured (BENCH_TRANSFER=0)"
+fi
+
+# --- bench.json and the table: each figure and its ratio to the reference's ------------------
+for i in "${rows[@]}"; do cat "$OUT/${IMG_NAME[$i]}.json"; done |
+  jq -s --arg reference "$BENCH_REFERENCE" --arg machine "$(nproc) cores, $(uname -m), Docker Engine $("$DOCKER" version --format "{{.Server.Version}}" 2>/dev/null || echo "?")" \
+    --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" '
+    (map(select(.image == $reference)) | first) as $ref |
+    def ratio(f): if $ref == null then null else (f as $v | ($ref | f) as $r | if $r > 0 then ($v / $r * 100 | round / 100) else null end) end;
+    { date: $date, machine: $machine, reference: (if $ref == null then null else $reference end),
+      images: map(. + { vs_reference: {
+        startup: ratio(.startup_ms.median), idle_memory: ratio(.memory_kb.idle),
+        memory_after_load: ratio(.memory_kb.after_load), requests_per_second: ratio(.load.requests_per_second),
+        transfer_bytes: ratio(.transfer.bytes // null), cold_start: ratio(.transfer.cold_start_ms // null) } }) }' \
+    >"$RESULTS_DIR/bench.json"
+
+jq -r '
+  def x(v): if v == null then "" else " (\(v)x)" end;
+  def mib(kb): kb / 1024 * 10 | round / 10;
+  "| image | type | start-up, median (min to max) | idle memory | after load | requests/s | p50 | p99 |",
+  "|---|---|---:|---:|---:|---:|---:|---:|",
+  (.images[] | "| \(.image) | \(.type) | \(.startup_ms.median) ms (\(.startup_ms.min) to \(.startup_ms.max))\(x(.vs_reference.startup)) | \(mib(.memory_kb.idle)) MiB\(x(.vs_reference.idle_memory)) | \(mib(.memory_kb.after_load)) MiB\(x(.vs_reference.memory_after_load)) | \(.load.requests_per_second | round)\(x(.vs_reference.requests_per_second)) | \(.load.p50_ms) ms | \(.load.p99_ms) ms |"),
+  (if any(.images[]; .transfer) then
+    "",
+    "| image | pushed and pulled | push | pull into an empty engine | cold start: pull, run, first 200 | pull at \(.images[0].transfer.link_mbit) Mbit/s | computed from the bytes |",
+    "|---|---:|---:|---:|---:|---:|---:|",
+    (.images[] | select(.transfer) | "| \(.image) | \(.transfer.bytes / 100000 | round / 10) MB\(x(.vs_reference.transfer_bytes)) | \(.transfer.push_ms / 100 | round / 10) s | \(.transfer.pull_ms / 100 | round / 10) s | \(.transfer.cold_start_ms / 100 | round / 10) s\(x(.vs_reference.cold_start)) | \(if .transfer.link_pull_ms == null then "-" else "\(.transfer.link_pull_ms / 100 | round / 10) s" end) | \(.transfer.link_computed_ms / 100 | round / 10) s |")
+  else empty end)
+' "$RESULTS_DIR/bench.json" >"$RESULTS_DIR/bench.md"
+{ echo
+  if [ "$(jq -r .reference "$RESULTS_DIR/bench.json")" = null ]; then
+    echo "(no ratios: the reference image $BENCH_REFERENCE was not in this run)"
+  else
+    echo "(in brackets: the ratio to $BENCH_REFERENCE's figure, measured in the same run)"
+  fi
+  [ "$BENCH_TRANSFER" = 0 ] || echo "(transfer: docker push to an emptied registry on loopback, docker pull into a second, empty engine; the slow link is tc's rate limit on that engine's network namespace, measured up to $BENCH_LINK_MAX_MB MB)"
+  echo "(wrk on / for $BENCH_LOAD_SECONDS s, 2 threads, $BENCH_CONNECTIONS connections, on 127.0.0.1 with host networking; request logging on, as the images ship; $BENCH_STARTUP_RUNS start-ups each, docker run to the first 200 on /healthz, polled every 5 ms)"
+} >>"$RESULTS_DIR/bench.md"
+echo
+cat "$RESULTS_DIR/bench.md"
+echo
+say "written: $RESULTS_DIR/bench.md, $RESULTS_DIR/bench.json, $OUT/"

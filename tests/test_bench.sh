@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# make bench (docs/09-results.md), quick: start-up, memory, wrk and transfer
+# figures of the Go and the Swift scratch images, each against Go's in the
+# same run (the transfer through a second, empty engine and a tc rate limit);
+# bad settings, a taken port and a server that exits end in one plain line.
+# (Figures are benchmark results, reported in the docs; only their being
+# real is checked here: every request answered, every figure measured.)
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+source tests/lib.sh
+
+PYTHON_TOOLS=${PYTHON_TOOLS:-.tools/venv/bin/python}
+require_engine
+WORK=$(mktemp -d)
+on_exit rm -rf "$WORK"
+port=$(free_port)
+images="go-app-scratch swift-app-scratch"
+
+# --- Settings and a taken port: one line, before any container -------------------------------
+out=$(BENCH_PORT=80x bash dockerfiles/bench.sh 2>&1)
+assert_eq "BENCH_PORT=80x: one line, and a non-zero exit" "1|error: BENCH_PORT=80x: expected a whole number above 0" "$?|$out"
+out=$(BENCH_STARTUP_RUNS=1 bash dockerfiles/bench.sh 2>&1)
+assert_match "BENCH_STARTUP_RUNS=1 is refused: a spread needs two" '^error: BENCH_STARTUP_RUNS=1: at least 2' "$out"
+python3 -m http.server --bind 127.0.0.1 "$port" >/dev/null 2>&1 &
+taker=$!
+on_exit kill "$taker"
+for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+out=$(BENCH_PORT=$port IMAGES=$images RESULTS_DIR=$WORK/results bash dockerfiles/bench.sh 2>&1)
+assert_eq "a taken BENCH_PORT: one line naming it" "error: something already answers on 127.0.0.1:$port: set BENCH_PORT to a free port" "$(tail -n 1 <<<"$out")"
+kill "$taker" 2>/dev/null; wait "$taker" 2>/dev/null
+
+# --- A server that exits: the error says so, with its logs -----------------------------------
+out=$(env DOCKER="$DOCKER" "$PYTHON_TOOLS" dockerfiles/bench.py image go-app-scratch --port "$port" --startup-runs 2 \
+  --load-seconds 1 --run-arg=-e --run-arg=LOG_LEVEL=loud 2>&1)
+status=$?
+assert_eq "a server that exits at start: a non-zero exit" 1 "$status"
+assert_match "... saying it exited, with its logs (its own error line)" \
+  $'exited before answering on 127\\.0\\.0\\.1:[0-9]+; its last logs:\n.*LOG_LEVEL' "$out"
+assert_eq "... and no container left behind" "" "$("$DOCKER" ps -aq --filter name=swiftlab-bench-)"
+
+# --- The quick bench on two images -------------------------------------------------------------
+if out=$(BENCH_QUICK=1 BENCH_PORT=$port IMAGES=$images EXAMPLE='' RESULTS_DIR=$WORK/results bash dockerfiles/bench.sh 2>&1); then
+  pass "make bench BENCH_QUICK=1 IMAGES='$images' runs"
+  json=$WORK/results/bench.json
+  assert_eq "bench.json has both images, Go the reference" "go-app-scratch swift-app-scratch|go-app-scratch" \
+    "$(jq -r '"\([.images[].image] | join(" "))|\(.reference)"' "$json")"
+  for image in $images; do
+    figures=$(jq -r --arg image "$image" '.images[] | select(.image == $image)' "$json")
+    assert_eq "$image: 3 start-ups timed, each above 0 ms, the median between min and max" "3|true|true" \
+      "$(jq -r '"\(.startup_ms.runs | length)|\(all(.startup_ms.runs[]; . > 0))|\(.startup_ms.min <= .startup_ms.median and .startup_ms.median <= .startup_ms.max)"' <<<"$figures")"
+    assert_eq "$image: wrk's requests were all answered 2xx, with no socket error" "0|0|true" \
+      "$(jq -r '"\(.load.non_2xx)|\(.load.socket_errors)|\(.load.requests > 100)"' <<<"$figures")"
+    assert_eq "$image: p50 at most p99, both above 0" true "$(jq -r '.load.p50_ms > 0 and .load.p50_ms <= .load.p99_ms' <<<"$figures")"
+    assert_eq "$image: resident memory measured idle and after load (1 to 500 MiB)" true \
+      "$(jq -r '[.memory_kb.idle, .memory_kb.after_load] | all(. > 1024 and . < 512000)' <<<"$figures")"
+  done
+  assert_eq "Go's own ratios are 1" "1|1|1|1" \
+    "$(jq -r '.images[] | select(.image == "go-app-scratch") | .vs_reference | "\(.startup)|\(.idle_memory)|\(.memory_after_load)|\(.requests_per_second)"' "$json")"
+  rps_ratio=$(jq -r '(.images | map({(.image): .load.requests_per_second}) | add) as $r | ($r["swift-app-scratch"] / $r["go-app-scratch"] * 100 | round / 100)' "$json")
+  assert_eq "Swift's throughput ratio is its requests/s over Go's, from the same run" "$rps_ratio" \
+    "$(jq -r '.images[] | select(.image == "swift-app-scratch") | .vs_reference.requests_per_second' "$json")"
+  for image in $images; do
+    size=$("$DOCKER" image inspect --format '{{.Size}}' "$image")
+    transfer=$(jq -c --arg image "$image" '.images[] | select(.image == $image) | .transfer' "$json")
+    assert_eq "$image: pushed and pulled bytes measured, more than 1 MB and less than its uncompressed $size" true \
+      "$(jq --argjson size "$size" '.bytes > 1000000 and .bytes < $size' <<<"$transfer")"
+    assert_eq "$image: a cold start is its pull, then a run to the first 200 (both timed)" true \
+      "$(jq '.push_ms > 0 and .pull_ms > 0 and .cold_start_ms > .pull_ms' <<<"$transfer")"
+    assert_eq "$image: the rate limit holds the pull to about 100 Mbit/s (at least 0.8 of the computed time)" true \
+      "$(jq '.link_pull_ms != null and .link_pull_ms >= 0.8 * .link_computed_ms' <<<"$transfer")"
+  done
+  assert_eq "the second engine and its namespace are gone afterwards" "" \
+    "$(ip netns list 2>/dev/null | grep swiftlab-bench-runner; ls /run/swiftlab-bench-runner.sock 2>/dev/null)"
+  check "make bench prints the table, with the ratios" grep -qE '^\| swift-app-scratch \| .* ms \(.*\) \([0-9.]+x\) \|' <<<"$out"
+  check "make bench prints the docker commands it runs" grep -qE '^\$ [^ ]*docker run -d --name swiftlab-bench-[0-9]+ --network host' <<<"$out"
+  assert_eq "make bench leaves no container behind" "" "$("$DOCKER" ps -aq --filter name=swiftlab-bench-)"
+else
+  fail "make bench BENCH_QUICK=1 IMAGES='$images' runs" "$(tail -n 15 <<<"$out")"
+fi
+
+finish
