@@ -154,6 +154,13 @@ public final class App {
 
     static void serve(Config config) throws IOException {
         InetSocketAddress address = new InetSocketAddress(InetAddress.getByName(config.host()), config.port());
+        // TCP_NODELAY on every connection. Without it the JDK's server sends a
+        // response's headers and body in two small writes, and Nagle's
+        // algorithm holds the second until the client's delayed ACK: 40 ms
+        // per request on a kept-alive connection (make bench measured 44 ms
+        // and 722 requests a second, then 6x as many with this). The server
+        // reads the property once, when the first server is made.
+        System.setProperty("sun.net.httpserver.nodelay", "true");
         HttpServer server;
         try {
             server = HttpServer.create(address, 1024);
