@@ -16,6 +16,12 @@ runs, so that a learner can run them by hand:
   load      wrk on / over loopback, for S seconds, 2 threads and C
             connections: requests per second and the p50 and p99 latency.
 
+  bench.py startup IMAGE --port PORT [--run-arg ARG]...
+
+one start-up, as above. make bench takes them round by round, every image
+once a round, so that whatever else the machine does meanwhile falls on
+every image alike, and hands them to `image --startups-file`.
+
   bench.py cold REFERENCE --port PORT [--run-arg ARG]... [--no-run]
 
 docker pull REFERENCE (an image the engine does not have), then docker
@@ -137,7 +143,12 @@ def bench_image(args):
     remove(name)
     startup = []
     try:
-        for run in range(1, args.startup_runs + 1):
+        if args.startups_file:
+            with open(args.startups_file) as measured:
+                startup = [float(line) for line in measured if line.strip()]
+            if len(startup) < 1:
+                sys.exit(f"error: no start-up times in {args.startups_file}")
+        for run in range(1, 0 if args.startups_file else args.startup_runs + 1):
             startup.append(start(args.image, name, args.port, args.run_arg))
             say(f"{args.image}: start-up {run}/{args.startup_runs}: {startup[-1]:.0f} ms")
             remove(name)
@@ -194,6 +205,11 @@ def main():
     image.add_argument("--load-seconds", type=int, default=10)
     image.add_argument("--connections", type=int, default=32)
     image.add_argument("--run-arg", action="append", default=[])
+    image.add_argument("--startups-file", help="start-up times measured already (ms, one a line), instead of --startup-runs")
+    once = commands.add_parser("startup", help="one start-up: docker run to the first 200, in ms")
+    once.add_argument("image")
+    once.add_argument("--port", type=int, required=True)
+    once.add_argument("--run-arg", action="append", default=[])
     pull = commands.add_parser("cold", help="pull an image that is absent, then run it until the first 200")
     pull.add_argument("reference", help="the image in a registry")
     pull.add_argument("--port", type=int, required=True)
@@ -204,6 +220,13 @@ def main():
         parser.error(f"--port {args.port}: expected a port from 1 to 65535")
     if args.command == "cold":
         figures = cold(args)
+    elif args.command == "startup":
+        name = f"swiftlab-bench-{os.getpid()}"
+        remove(name)
+        try:
+            figures = {"image": args.image, "startup_ms": round(start(args.image, name, args.port, args.run_arg), 1)}
+        finally:
+            remove(name)
     else:
         if args.startup_runs < 1 or args.load_seconds < 1 or args.connections < 1:
             parser.error("--startup-runs, --load-seconds and --connections must be at least 1")

@@ -47,15 +47,36 @@ mapfile -t rows <<<"$selected"
 mkdir -p "$OUT"
 
 say "${#rows[@]} images: $BENCH_STARTUP_RUNS start-ups each, then wrk on / for $BENCH_LOAD_SECONDS s ($BENCH_CONNECTIONS connections), on 127.0.0.1:$BENCH_PORT with host networking"
+# run_args I: the image's own docker run options (its manifest's run row).
+run_args() {
+  local arg
+  for arg in ${IMG_RUN[$1]}; do printf '%s\n' "--run-arg=$arg"; done
+}
+
+# Start-ups round by round, every image once a round: whatever else the
+# machine does meanwhile falls on every image alike, not on a few.
+for i in "${rows[@]}"; do : >"$OUT/${IMG_NAME[$i]}.startups"; done
+for ((round = 1; round <= BENCH_STARTUP_RUNS; round++)); do
+  line=''
+  for i in "${rows[@]}"; do
+    name=${IMG_NAME[$i]}
+    mapfile -t run_args < <(run_args "$i")
+    ms=$(env DOCKER="${DOCKER:-docker}" "$PYTHON_TOOLS" dockerfiles/bench.py startup "$name" --port "$BENCH_PORT" \
+      "${run_args[@]}" | jq .startup_ms) || die "start-up of $name failed (above)"
+    echo "$ms" >>"$OUT/$name.startups"
+    line+=" $name ${ms%.*} ms,"
+  done
+  say "start-up round $round/$BENCH_STARTUP_RUNS:${line%,}"
+done
+
 n=0
 for i in "${rows[@]}"; do
   n=$((n + 1))
   name=${IMG_NAME[$i]}
   say "[$n/${#rows[@]}] $name"
-  run_args=()
-  for arg in ${IMG_RUN[$i]}; do run_args+=("--run-arg=$arg"); done
+  mapfile -t run_args < <(run_args "$i")
   env DOCKER="${DOCKER:-docker}" "$PYTHON_TOOLS" dockerfiles/bench.py image "$name" --port "$BENCH_PORT" \
-    --startup-runs "$BENCH_STARTUP_RUNS" --load-seconds "$BENCH_LOAD_SECONDS" --connections "$BENCH_CONNECTIONS" \
+    --startups-file "$OUT/$name.startups" --load-seconds "$BENCH_LOAD_SECONDS" --connections "$BENCH_CONNECTIONS" \
     "${run_args[@]}" >"$OUT/$name.json.part" || die "bench of $name failed (above)"
   jq --arg example "${IMG_EXAMPLE[$i]}" --arg type "${IMG_TYPE[$i]}" '. + {example: $example, type: $type}' \
     "$OUT/$name.json.part" >"$OUT/$name.json"
@@ -71,7 +92,7 @@ done
 # BENCH_LINK_MAX_MB compressed; the others' time at that rate is computed
 # from their bytes.
 transfer() {
-  local name=$1 i=$2 ref manifest bytes start push_ms cold slow='null' run_args=() arg
+  local name=$1 i=$2 ref manifest bytes start push_ms cold slow='null' run_args=()
   bash dockerfiles/registry.sh stop >/dev/null 2>&1
   rm -rf "$REGISTRY_DIR/data"
   REGISTRY=$(bash dockerfiles/registry.sh start) || die "the local registry did not start"
@@ -86,7 +107,7 @@ transfer() {
   manifest=$(curl -fsS -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' "http://$REGISTRY/v2/swiftlab/$name/manifests/bench") ||
     die "the registry has no manifest for $ref"
   bytes=$(jq '[.config.size] + [.layers[].size] | add' <<<"$manifest")
-  for arg in ${IMG_RUN[$i]}; do run_args+=("--run-arg=$arg"); done
+  mapfile -t run_args < <(run_args "$i")
   DOCKER_HOST=$RUNNER "$DOCKER" system prune -a -f >/dev/null
   cold=$(nsenter --net="/run/netns/$RUNNER_NETNS" env DOCKER_HOST="$RUNNER" DOCKER="${DOCKER:-docker}" \
     "$PYTHON_TOOLS" dockerfiles/bench.py cold "$ref" --port "$BENCH_PORT" "${run_args[@]}") || die "cold start of $ref failed (above)"
