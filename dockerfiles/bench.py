@@ -35,6 +35,7 @@ line, which Docker's log driver stores.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -98,6 +99,17 @@ def remove(name):
     subprocess.run([DOCKER, "rm", "-fv", name], capture_output=True)
 
 
+@contextlib.contextmanager
+def container_name():
+    """This process's container name, free before and removed after."""
+    name = f"swiftlab-bench-{os.getpid()}"
+    remove(name)
+    try:
+        yield name
+    finally:
+        remove(name)
+
+
 def resident_kb(name):
     """The sum of VmRSS over the container's processes, in kB."""
     pids = docker("top", name, "-eo", "pid").split()[1:]
@@ -139,10 +151,8 @@ def wrk(port, seconds, connections):
 
 
 def bench_image(args):
-    name = f"swiftlab-bench-{os.getpid()}"
-    remove(name)
     startup = []
-    try:
+    with container_name() as name:
         if args.startups_file:
             with open(args.startups_file) as measured:
                 startup = [float(line) for line in measured if line.strip()]
@@ -162,8 +172,6 @@ def bench_image(args):
             sys.exit(f"error: {args.image} stopped under load; its last logs:\n{logs(name)}")
         say(f"{args.image}: {load['requests_per_second']:.0f} requests/s, p50 {load['p50_ms']:.2f} ms, "
             f"p99 {load['p99_ms']:.2f} ms; {loaded / 1024:.1f} MiB resident after")
-    finally:
-        remove(name)
     ordered = sorted(startup)
     return {
         "image": args.image,
@@ -178,8 +186,6 @@ def bench_image(args):
 
 def cold(args):
     """docker pull REF, then docker run it: the ms of each, and in all."""
-    name = f"swiftlab-bench-{os.getpid()}"
-    remove(name)
     argv = [DOCKER, "pull", "-q", args.reference]
     show(argv)
     began = time.monotonic()
@@ -187,10 +193,8 @@ def cold(args):
     if result.returncode != 0:
         sys.exit(f"error: docker pull {args.reference} failed: {(result.stderr.strip().splitlines() or ['?'])[-1]}")
     pulled = (time.monotonic() - began) * 1000
-    try:
+    with container_name() as name:
         started = start(args.reference, name, args.port, args.run_arg) if args.run else None
-    finally:
-        remove(name)
     return {"pull_ms": round(pulled, 1), "startup_ms": None if started is None else round(started, 1),
             "cold_start_ms": None if started is None else round(pulled + started, 1)}
 
@@ -221,12 +225,8 @@ def main():
     if args.command == "cold":
         figures = cold(args)
     elif args.command == "startup":
-        name = f"swiftlab-bench-{os.getpid()}"
-        remove(name)
-        try:
+        with container_name() as name:
             figures = {"image": args.image, "startup_ms": round(start(args.image, name, args.port, args.run_arg), 1)}
-        finally:
-            remove(name)
     else:
         if args.startup_runs < 1 or args.load_seconds < 1 or args.connections < 1:
             parser.error("--startup-runs, --load-seconds and --connections must be at least 1")

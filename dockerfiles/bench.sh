@@ -27,6 +27,7 @@ BENCH_TRANSFER=${BENCH_TRANSFER:-1}
 BENCH_LINK_MBIT=${BENCH_LINK_MBIT:-100}
 BENCH_LINK_MAX_MB=${BENCH_LINK_MAX_MB:-60}
 OUT=$RESULTS_DIR/bench
+BENCH=(env DOCKER="${DOCKER:-docker}" "$PYTHON_TOOLS" dockerfiles/bench.py)
 
 for setting in BENCH_PORT BENCH_STARTUP_RUNS BENCH_LOAD_SECONDS BENCH_CONNECTIONS BENCH_LINK_MBIT BENCH_LINK_MAX_MB; do
   [[ ${!setting} =~ ^[1-9][0-9]*$ ]] || die "$setting=${!setting}: expected a whole number above 0"
@@ -61,7 +62,7 @@ for ((round = 1; round <= BENCH_STARTUP_RUNS; round++)); do
   for i in "${rows[@]}"; do
     name=${IMG_NAME[$i]}
     mapfile -t run_args < <(run_args "$i")
-    ms=$(env DOCKER="${DOCKER:-docker}" "$PYTHON_TOOLS" dockerfiles/bench.py startup "$name" --port "$BENCH_PORT" \
+    ms=$("${BENCH[@]}" startup "$name" --port "$BENCH_PORT" \
       "${run_args[@]}" | jq .startup_ms) || die "start-up of $name failed (above)"
     echo "$ms" >>"$OUT/$name.startups"
     line+=" $name ${ms%.*} ms,"
@@ -75,7 +76,7 @@ for i in "${rows[@]}"; do
   name=${IMG_NAME[$i]}
   say "[$n/${#rows[@]}] $name"
   mapfile -t run_args < <(run_args "$i")
-  env DOCKER="${DOCKER:-docker}" "$PYTHON_TOOLS" dockerfiles/bench.py image "$name" --port "$BENCH_PORT" \
+  "${BENCH[@]}" image "$name" --port "$BENCH_PORT" \
     --startups-file "$OUT/$name.startups" --load-seconds "$BENCH_LOAD_SECONDS" --connections "$BENCH_CONNECTIONS" \
     "${run_args[@]}" >"$OUT/$name.json.part" || die "bench of $name failed (above)"
   jq --arg example "${IMG_EXAMPLE[$i]}" --arg type "${IMG_TYPE[$i]}" '. + {example: $example, type: $type}' \
@@ -91,13 +92,17 @@ done
 # loopback held to BENCH_LINK_MBIT by tc, for the images up to
 # BENCH_LINK_MAX_MB compressed; the others' time at that rate is computed
 # from their bytes.
+# in_runner COMMAND...: run it in the second engine's network namespace, its
+# docker commands going to that engine.
+in_runner() { nsenter --net="/run/netns/$RUNNER_NETNS" env DOCKER_HOST="$RUNNER" "$@"; }
+
 transfer() {
   local name=$1 i=$2 ref manifest bytes start push_ms cold slow='null' run_args=()
   bash dockerfiles/registry.sh stop >/dev/null 2>&1
   rm -rf "$REGISTRY_DIR/data"
   REGISTRY=$(bash dockerfiles/registry.sh start) || die "the local registry did not start"
   runner_registry
-  for _ in $(seq 1 50); do nsenter --net="/run/netns/$RUNNER_NETNS" curl -fs -o /dev/null "http://$REGISTRY/v2/" && break; sleep 0.1; done
+  for _ in $(seq 1 50); do in_runner curl -fs -o /dev/null "http://$REGISTRY/v2/" && break; sleep 0.1; done
   ref=$REGISTRY/swiftlab/$name:bench
   run docker tag "$name" "$ref"
   start=$(now_ms)
@@ -109,13 +114,11 @@ transfer() {
   bytes=$(jq '[.config.size] + [.layers[].size] | add' <<<"$manifest")
   mapfile -t run_args < <(run_args "$i")
   DOCKER_HOST=$RUNNER "$DOCKER" system prune -a -f >/dev/null
-  cold=$(nsenter --net="/run/netns/$RUNNER_NETNS" env DOCKER_HOST="$RUNNER" DOCKER="${DOCKER:-docker}" \
-    "$PYTHON_TOOLS" dockerfiles/bench.py cold "$ref" --port "$BENCH_PORT" "${run_args[@]}") || die "cold start of $ref failed (above)"
+  cold=$(in_runner "${BENCH[@]}" cold "$ref" --port "$BENCH_PORT" "${run_args[@]}") || die "cold start of $ref failed (above)"
   if [ "$bytes" -le $((BENCH_LINK_MAX_MB * 1000000)) ]; then
     DOCKER_HOST=$RUNNER "$DOCKER" system prune -a -f >/dev/null
     run ip netns exec "$RUNNER_NETNS" tc qdisc add dev lo root tbf rate "${BENCH_LINK_MBIT}mbit" burst 256kb latency 100ms
-    slow=$(nsenter --net="/run/netns/$RUNNER_NETNS" env DOCKER_HOST="$RUNNER" DOCKER="${DOCKER:-docker}" \
-      "$PYTHON_TOOLS" dockerfiles/bench.py cold "$ref" --port "$BENCH_PORT" --no-run | jq .pull_ms) || slow=error
+    slow=$(in_runner "${BENCH[@]}" cold "$ref" --port "$BENCH_PORT" --no-run | jq .pull_ms) || slow=error
     run ip netns exec "$RUNNER_NETNS" tc qdisc del dev lo root
     [ "$slow" != error ] || die "the pull of $ref over the ${BENCH_LINK_MBIT} Mbit/s link failed (above)"
   fi
