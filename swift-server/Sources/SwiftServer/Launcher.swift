@@ -95,6 +95,11 @@ public func runServer<App: ApplicationProtocol>(
 
     switch arguments {
     case []:
+        // Every log line's timestamp is local time. While TZ is unset, glibc
+        // checks /etc/localtime again for each one: a stat(2) per request
+        // (make bench, docs/09). Naming the same file once keeps the same
+        // time zone and reads it once.
+        if environment["TZ"] == nil { setenv("TZ", ":/etc/localtime", 0) }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardOutput(label: label)
             handler.logLevel = configuration.logLevel
