@@ -12,7 +12,10 @@ runs, so that a learner can run them by hand:
             time from just before `docker run` to that answer, in ms.
   memory    the resident memory of the container's processes (the sum of
             their VmRSS, read in /proc on this host), idle 2 s after the
-            first 200, and again right after the load.
+            first 200, and again right after the load; and the part of it
+            that is the processes' own (RssAnon: heap and stacks), not
+            pages of the image's files (the binary's code), which every
+            container of the same image shares through the page cache.
   load      wrk on / over loopback, for S seconds, 2 threads and C
             connections: requests per second and the p50 and p99 latency.
 
@@ -111,16 +114,18 @@ def container_name():
 
 
 def resident_kb(name):
-    """The sum of VmRSS over the container's processes, in kB."""
+    """The sums of VmRSS and of RssAnon over the container's processes, in kB."""
     pids = docker("top", name, "-eo", "pid").split()[1:]
-    total = 0
+    total = own = 0
     for pid in pids:
         try:
             with open(f"/proc/{pid}/status") as status:
-                total += int(re.search(r"^VmRSS:\s+(\d+) kB", status.read(), re.M).group(1))
+                text = status.read()
+            total += int(re.search(r"^VmRSS:\s+(\d+) kB", text, re.M).group(1))
+            own += int(re.search(r"^RssAnon:\s+(\d+) kB", text, re.M).group(1))
         except (OSError, AttributeError):
             continue
-    return total
+    return total, own
 
 
 def wrk(port, seconds, connections):
@@ -164,14 +169,14 @@ def bench_image(args):
             remove(name)
         start(args.image, name, args.port, args.run_arg)
         time.sleep(2)
-        idle = resident_kb(name)
-        say(f"{args.image}: {idle / 1024:.1f} MiB resident when idle; wrk for {args.load_seconds} s")
+        idle, idle_own = resident_kb(name)
+        say(f"{args.image}: {idle / 1024:.1f} MiB resident when idle ({idle_own / 1024:.1f} MiB its own); wrk for {args.load_seconds} s")
         load = wrk(args.port, args.load_seconds, args.connections)
-        loaded = resident_kb(name)
+        loaded, loaded_own = resident_kb(name)
         if not running(name):
             sys.exit(f"error: {args.image} stopped under load; its last logs:\n{logs(name)}")
         say(f"{args.image}: {load['requests_per_second']:.0f} requests/s, p50 {load['p50_ms']:.2f} ms, "
-            f"p99 {load['p99_ms']:.2f} ms; {loaded / 1024:.1f} MiB resident after")
+            f"p99 {load['p99_ms']:.2f} ms; {loaded / 1024:.1f} MiB resident after ({loaded_own / 1024:.1f} MiB its own)")
     ordered = sorted(startup)
     return {
         "image": args.image,
@@ -179,7 +184,7 @@ def bench_image(args):
                        "median": round(statistics.median(startup), 1),
                        "min": round(ordered[0], 1), "max": round(ordered[-1], 1),
                        "stdev": round(statistics.stdev(startup), 1) if len(startup) > 1 else 0.0},
-        "memory_kb": {"idle": idle, "after_load": loaded},
+        "memory_kb": {"idle": idle, "after_load": loaded, "idle_own": idle_own, "after_load_own": loaded_own},
         "load": {"seconds": args.load_seconds, "connections": args.connections, **load},
     }
 

@@ -169,16 +169,17 @@ for i in "${rows[@]}"; do cat "$OUT/${IMG_NAME[$i]}.json"; done |
     { date: $date, machine: $machine, reference: (if $ref == null then null else $reference end),
       images: map(. + { vs_reference: {
         startup: ratio(.startup_ms.median), idle_memory: ratio(.memory_kb.idle),
-        memory_after_load: ratio(.memory_kb.after_load), requests_per_second: ratio(.load.requests_per_second),
+        memory_after_load: ratio(.memory_kb.after_load), idle_own_memory: ratio(.memory_kb.idle_own),
+        own_memory_after_load: ratio(.memory_kb.after_load_own), requests_per_second: ratio(.load.requests_per_second),
         transfer_bytes: ratio(.transfer.bytes // null), cold_start: ratio(.transfer.cold_start_ms // null) } }) }' \
     >"$RESULTS_DIR/bench.json"
 
 jq -r '
   def x(v): if v == null then "" else " (\(v)x)" end;
   def mib(kb): kb / 1024 * 10 | round / 10;
-  "| image | type | start-up, median (min to max) | idle memory | after load | requests/s | p50 | p99 |",
-  "|---|---|---:|---:|---:|---:|---:|---:|",
-  (.images[] | "| \(.image) | \(.type) | \(.startup_ms.median) ms (\(.startup_ms.min) to \(.startup_ms.max))\(x(.vs_reference.startup)) | \(mib(.memory_kb.idle)) MiB\(x(.vs_reference.idle_memory)) | \(mib(.memory_kb.after_load)) MiB\(x(.vs_reference.memory_after_load)) | \(.load.requests_per_second | round)\(x(.vs_reference.requests_per_second)) | \(.load.p50_ms) ms | \(.load.p99_ms) ms |"),
+  "| image | type | start-up, median (min to max) | idle memory | its own | after load | its own | requests/s | p50 | p99 |",
+  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+  (.images[] | "| \(.image) | \(.type) | \(.startup_ms.median) ms (\(.startup_ms.min) to \(.startup_ms.max))\(x(.vs_reference.startup)) | \(mib(.memory_kb.idle)) MiB\(x(.vs_reference.idle_memory)) | \(mib(.memory_kb.idle_own)) MiB\(x(.vs_reference.idle_own_memory)) | \(mib(.memory_kb.after_load)) MiB\(x(.vs_reference.memory_after_load)) | \(mib(.memory_kb.after_load_own)) MiB\(x(.vs_reference.own_memory_after_load)) | \(.load.requests_per_second | round)\(x(.vs_reference.requests_per_second)) | \(.load.p50_ms) ms | \(.load.p99_ms) ms |"),
   (if any(.images[]; .transfer) then
     "",
     "| image | pushed and pulled | push | pull into an empty engine | cold start: pull, run, first 200 | pull at \(.images[0].transfer.link_mbit) Mbit/s | computed from the bytes |",
@@ -193,6 +194,7 @@ jq -r '
     echo "(in brackets: the ratio to $BENCH_REFERENCE's figure, measured in the same run)"
   fi
   [ "$BENCH_TRANSFER" = 0 ] || echo "(transfer: docker push to an emptied registry on loopback, docker pull into a second, empty engine; the slow link is tc's rate limit on that engine's network namespace, measured up to $BENCH_LINK_MAX_MB MB)"
+  echo "(memory: the resident memory of the container's processes; its own: the part that is not pages of the image's files, such as the binary's code, which containers of one image share)"
   echo "(wrk on / for $BENCH_LOAD_SECONDS s, 2 threads, $BENCH_CONNECTIONS connections, on 127.0.0.1 with host networking; request logging on, as the images ship; $BENCH_STARTUP_RUNS start-ups each, docker run to the first 200 on /healthz, polled every 5 ms)"
 } >>"$RESULTS_DIR/bench.md"
 echo

@@ -53,6 +53,8 @@ if out=$(BENCH_QUICK=1 BENCH_PORT=$port IMAGES=$images EXAMPLE='' RESULTS_DIR=$W
     assert_eq "$image: p50 at most p99, both above 0" true "$(jq -r '.load.p50_ms > 0 and .load.p50_ms <= .load.p99_ms' <<<"$figures")"
     assert_eq "$image: resident memory measured idle and after load (1 to 500 MiB)" true \
       "$(jq -r '[.memory_kb.idle, .memory_kb.after_load] | all(. > 1024 and . < 512000)' <<<"$figures")"
+    assert_eq "$image: its own part (RssAnon) measured too, above 0 and below the whole" true \
+      "$(jq -r '.memory_kb | .idle_own > 0 and .idle_own < .idle and .after_load_own > 0 and .after_load_own < .after_load' <<<"$figures")"
   done
   assert_eq "Go's own ratios are 1" "1|1|1|1" \
     "$(jq -r '.images[] | select(.image == "go-app-scratch") | .vs_reference | "\(.startup)|\(.idle_memory)|\(.memory_after_load)|\(.requests_per_second)"' "$json")"
