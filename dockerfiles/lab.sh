@@ -35,12 +35,6 @@ need_bases() { [ -s "$RESULTS_DIR/bases.json" ] && [ -s "$LOCK" ] || die "no $RE
 need_image() { [ -n "$("$DOCKER" image ls -q "$1")" ] || die "no image $1 (run: make images)"; }
 container_exists() { "$DOCKER" container inspect "$1" >/dev/null 2>&1; }
 
-# base_name ROW: the base image the row's final stage starts from.
-base_name() {
-  [ "${IMG_BASE[$1]}" = scratch ] && { echo scratch; return; }
-  base_image "${IMG_BASE[$1]}"
-}
-
 # --- The steps ----------------------------------------------------------------
 
 # unfinished ROW: fail when the row's example is a scaffold with TODOs left

@@ -503,6 +503,12 @@ base_image() {
   jq -er --arg key "$1" '.bases[] | select(.key == $key) | .name' "${RESULTS_DIR:-results}/bases.json"
 }
 
+# base_name ROW: the base image the row's final stage starts from.
+base_name() {
+  [ "${IMG_BASE[$1]}" = scratch ] && { echo scratch; return; }
+  base_image "${IMG_BASE[$1]}"
+}
+
 # image_files IMAGE: every path in IMAGE's file system, one per line,
 # without a leading "./" or "/". Works for images that have no shell.
 image_files() {

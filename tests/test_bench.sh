@@ -5,6 +5,9 @@
 # bad settings, a taken port and a server that exits end in one plain line.
 # (Figures are benchmark results, reported in the docs; only their being
 # real is checked here: every request answered, every figure measured.)
+# Then make report on those results: every number on the page read back
+# against its file, and the page rendered by headless Chromium, offline,
+# its charts and tables found drawn on the screenshot.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib.sh
@@ -78,6 +81,65 @@ if out=$(BENCH_QUICK=1 BENCH_PORT=$port IMAGES=$images EXAMPLE='' RESULTS_DIR=$W
   assert_eq "make bench leaves no container behind" "" "$("$DOCKER" ps -aq --filter name=swiftlab-bench-)"
 else
   fail "make bench BENCH_QUICK=1 IMAGES='$images' runs" "$(tail -n 15 <<<"$out")"
+fi
+
+# --- make report on this bench's results: read back, and seen in a browser --------------------
+results=$WORK/results
+cp results/bases.json "$results/"
+[ ! -f results/compressed-sizes.tsv ] || cp results/compressed-sizes.tsv "$results/"
+out=$("$PYTHON_TOOLS" dockerfiles/report.py "$WORK/nothing" 2>&1)
+assert_eq "report.py with no sizes.json: one line, and a non-zero exit" "1|error: no $WORK/nothing/sizes.json (run: make sizes)" "$?|$out"
+if out=$(IMAGES=$images RESULTS_DIR=$results bash dockerfiles/report.sh 2>&1); then
+  pass "make report IMAGES='$images' runs"
+  assert_match "it prints the page's path" "the report: $results/report/index\.html" "$(tail -n 1 <<<"$out")"
+  check "it prints the docker commands it runs" grep -qE '^\$ [^ ]*docker history --human=false' <<<"$out"
+  read_back=$("$PYTHON_TOOLS" tests/check_report.py numbers "$results")
+  assert_eq "every number on the page is the value its data-src names in a results file" "[]" "$(jq -c .mismatches <<<"$read_back")"
+  assert_eq "... and no other number is on it (the charts' axis ticks aside)" "[]" "$(jq -c .stray <<<"$read_back")"
+  assert_eq "... which are many (over 100 read back)" true "$(jq '.values > 100' <<<"$read_back")"
+  assert_eq "the page loads nothing from elsewhere: no script, no stylesheet, no remote source" "[]" "$(jq -c .external <<<"$read_back")"
+  assert_eq "its tables: sizes, bench and transfer have a row per image; layers and the binary have rows" "2|2|2|true|true" \
+    "$(jq -r '.tables | "\(."table-sizes")|\(."table-bench")|\(."table-transfer")|\(."table-layers" > 0)|\(."table-binary" > 4)"' <<<"$read_back")"
+  charts="sizes layers binary startup memory throughput transfer"
+  assert_eq "its charts, one SVG each: $charts" "$charts" \
+    "$(jq -r '.charts | to_entries | map(select(.value == 1) | .key | ltrimstr("chart-")) | join(" ")' <<<"$read_back")"
+  check "no make scan in this folder: the page says how to add it" grep -q 'Not measured yet: run make scan' "$results/report/index.html"
+  missing_charts=$(grep -oE '\(charts/[a-z]+\.svg\)' "$results/report/report.md" | tr -d '()' | while read -r chart; do
+    [ -s "$results/report/$chart" ] || echo "$chart"; done)
+  assert_eq "report.md shows the same charts, each a file beside it" "7|" \
+    "$(grep -cE '\(charts/[a-z]+\.svg\)' "$results/report/report.md")|$missing_charts"
+  # The check can fail: a figure changed, and a number of no file's.
+  cp -r "$results" "$WORK/doctored"
+  sed -i -E '0,/(data-scale="[^"]*">)([0-9])/s//\17\2/' "$WORK/doctored/report/index.html"
+  sed -i 's|</body>|<p>about 42 MB</p></body>|' "$WORK/doctored/report/index.html"
+  doctored=$("$PYTHON_TOOLS" tests/check_report.py numbers "$WORK/doctored")
+  assert_eq "a doctored page fails the check: one changed figure, one stray number" "1|about 42 MB" \
+    "$(jq -r '"\(.mismatches | length)|\(.stray | join(","))"' <<<"$doctored")"
+
+  # In a browser: headless Chromium, offline, first to learn where each
+  # chart and table is (a copy of the page with a script that says so),
+  # then a screenshot of the whole page, then what is drawn there.
+  bash tests/host-tools.sh chromium:chromium
+  chromium=(chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --force-device-scale-factor=1
+    --user-data-dir="$WORK/chromium" --host-resolver-rules='MAP * ~NOTFOUND')
+  "$PYTHON_TOOLS" tests/check_report.py probe "$results/report/index.html" "$results/report/probe.html"
+  "${chromium[@]}" --window-size=1280,900 --dump-dom "file://$(realpath "$results/report/probe.html")" 2>/dev/null |
+    sed -n 's:.*<pre id="layout">\(.*\)</pre>.*:\1:p' >"$WORK/layout.json"
+  if height=$(jq -e '.height | floor' "$WORK/layout.json" 2>/dev/null) &&
+    "${chromium[@]}" --window-size="1280,$height" --screenshot="$WORK/page.png" "file://$(realpath "$results/report/probe.html")" >/dev/null 2>&1 &&
+    seen=$("$PYTHON_TOOLS" tests/check_report.py pixels "$WORK/layout.json" "$WORK/page.png"); then
+    pass "headless Chromium lays the page out and takes its screenshot ($(jq -r '.screenshot | join("x")' <<<"$seen") pixels)"
+    for chart in $charts; do
+      assert_eq "chart $chart: on screen (at least 400x150) with its bars drawn (over 2 % coloured pixels) and labelled (dark pixels)" true \
+        "$(jq --arg id "chart-$chart" '.places[$id] | .width >= 400 and .height >= 150 and .coloured > 0.02 and .dark > 0.002' <<<"$seen")"
+    done
+    assert_eq "every table on screen with text in it (over 1 % dark pixels)" true \
+      "$(jq '[.places | to_entries[] | select(.key | startswith("table-")) | .value.dark > 0.01] | length > 4 and all' <<<"$seen")"
+  else
+    fail "headless Chromium lays the page out and takes its screenshot" "$(head -c 300 "$WORK/layout.json")"
+  fi
+else
+  fail "make report IMAGES='$images' runs" "$(tail -n 15 <<<"$out")"
 fi
 
 finish

@@ -56,7 +56,7 @@ echo "(written to $csv)"
 
 # Where the bytes of the fully static binary go: its symbols, summed by origin.
 static=$package/.build-static/release/server
-nm -S -t d "$static" | awk 'NF == 4' | awk -f "$(dirname "$0")/symbol-families.awk" | sort -rn >"$work/families"
+bash "$(dirname "$0")/symbol-families.sh" "$static" >"$work/families"
 symbols=$(awk -F'\t' '{ s += $1 } END { print s }' "$work/families")
 stripped=$(awk -F, '$1 == "static" { print $3 }' "$csv")
 echo

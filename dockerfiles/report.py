@@ -1,0 +1,457 @@
+#!/usr/bin/env python3
+"""Draws make report's page from the results folder (docs/09-results.md).
+
+  report.py RESULTS_DIR
+
+writes RESULTS_DIR/report/index.html, one self-contained page (tables, and
+charts drawn by matplotlib as inline SVG: no script, no font or file from
+elsewhere, so it opens offline), and RESULTS_DIR/report/report.md, the same
+in Markdown with the charts beside it in charts/*.svg.
+
+Every number on the page is read from a file of RESULTS_DIR: sizes.json,
+layers.json, binary.json and machine.json (dockerfiles/report.sh writes the
+last three), and bench.json, scan.json and ci-cache.json when make bench,
+make scan and make ci-cache have run. In the HTML each one sits in an
+element whose data-src names its file and JSON pointer (RFC 6901) and whose
+data-scale is the factor from the stored value to the shown one: make
+test reads the page back and checks each against its file. Charts show the
+same values; their only numbers are the axes' ticks.
+"""
+
+import html
+import io
+import json
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("svg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
+
+plt.rcParams.update({
+    "svg.fonttype": "none",        # text stays text: smaller, and searchable
+    "svg.hashsalt": "swiftlab",    # the same ids from run to run
+    "font.family": "sans-serif",
+    "font.size": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+})
+
+# One colour per example; Swift's variants share Swift's family.
+COLOURS = {"swift": "#f05138", "sqlite": "#f5845f", "external-api": "#c2361f", "go": "#00add8",
+           "java": "#5382a1", "python": "#3776ab", "node": "#5fa04e"}
+OTHER = "#888888"
+
+
+class Page:
+    """The page, built as HTML and Markdown side by side."""
+
+    def __init__(self, results):
+        self.results = results
+        self.data = {}
+        self.html = []
+        self.md = []
+        self.charts = {}
+
+    def load(self, name):
+        path = self.results / name
+        if name not in self.data:
+            self.data[name] = json.loads(path.read_text()) if path.exists() else None
+        return self.data[name]
+
+    # A number (or a text) from a results file: "file", JSON pointer parts.
+    def value(self, file, *pointer, fmt="text"):
+        node = self.load(file)
+        for part in pointer:
+            node = node[part]
+        return Value(file, pointer, node, fmt)
+
+    def heading(self, level, text, anchor):
+        self.html.append(f'<h{level} id="{anchor}">{html.escape(text)}</h{level}>')
+        self.md += ["#" * level + " " + text, ""]
+
+    def text(self, *parts):
+        """A paragraph: plain strings (no digits) and Values."""
+        self.html.append("<p>" + "".join(p.html() if isinstance(p, Value) else html.escape(p) for p in parts) + "</p>")
+        self.md += ["".join(p.md() if isinstance(p, Value) else p for p in parts), ""]
+
+    def table(self, header, rows, anchor):
+        """header: strings or lists of parts; rows: lists of cells, each a Value, a string or a list of parts."""
+        def cell_html(cell):
+            parts = cell if isinstance(cell, list) else [cell]
+            return "".join(p.html() if isinstance(p, Value) else html.escape(p) for p in parts)
+
+        def cell_md(cell):
+            parts = cell if isinstance(cell, list) else [cell]
+            return "".join(p.md() if isinstance(p, Value) else p for p in parts).replace("|", "\\|")
+
+        numeric = [all(isinstance(r[c], Value) and r[c].fmt != "text" for r in rows) for c in range(len(header))]
+        self.html.append(f'<table id="{anchor}"><thead><tr>'
+                         + "".join(f'<th{" class=num" if n else ""}>{cell_html(h)}</th>' for h, n in zip(header, numeric))
+                         + "</tr></thead><tbody>")
+        for row in rows:
+            self.html.append("<tr>" + "".join(f'<td{" class=num" if n else ""}>{cell_html(c)}</td>'
+                                              for c, n in zip(row, numeric)) + "</tr>")
+        self.html.append("</tbody></table>")
+        self.md.append("| " + " | ".join(cell_md(h) for h in header) + " |")
+        self.md.append("|" + "|".join("---:" if n else "---" for n in numeric) + "|")
+        self.md += ["| " + " | ".join(cell_md(c) for c in row) + " |" for row in rows]
+        self.md.append("")
+
+    def chart(self, name, figure, caption):
+        buffer = io.StringIO()
+        figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+        plt.close(figure)
+        svg = buffer.getvalue()
+        svg = svg[svg.index("<svg"):]  # drop the XML prologue and doctype: inline SVG
+        self.charts[name] = svg
+        self.html.append(f'<figure id="chart-{name}">{svg}<figcaption>{html.escape(caption)}</figcaption></figure>')
+        self.md += [f"![{caption}](charts/{name}.svg)", ""]
+
+
+class Value:
+    """A value from a results file, shown in one format."""
+
+    # fmt: (scale from the stored value to the shown number, decimals, unit)
+    FORMATS = {"text": None, "mb": (1e-6, 1, " MB"), "kb_mib": (1 / 1024, 1, " MiB"), "ms": (1, 1, " ms"),
+               "ms_s": (1e-3, 1, " s"), "int": (1, 0, ""), "x": (1, None, "x"), "percent": (1, 1, " %"),
+               "count": (1, 0, "")}
+
+    def __init__(self, file, pointer, raw, fmt):
+        self.file, self.pointer, self.raw, self.fmt = file, pointer, raw, fmt
+
+    def shown(self):
+        if self.raw is None:
+            return "-"
+        spec = self.FORMATS[self.fmt]
+        if spec is None:
+            return str(self.raw)
+        scale, decimals, unit = spec
+        number = self.raw * scale
+        if decimals is None:
+            return f"{number:g}{unit}"
+        return f"{number:,.{decimals}f}{unit}"
+
+    def src(self):
+        return self.file + "#/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in self.pointer)
+
+    def html(self):
+        spec = self.FORMATS[self.fmt]
+        scale = "" if spec is None else f' data-scale="{spec[0]!r}"'
+        return f'<span class="v" data-src="{html.escape(self.src())}"{scale}>{html.escape(self.shown())}</span>'
+
+    def md(self):
+        return self.shown()
+
+
+def ratio(page, file, *pointer):
+    """' (1.23x)' after a figure, when there is a ratio to the reference."""
+    value = page.value(file, *pointer, fmt="x")
+    return [] if value.raw is None else [" (", value, ")"]
+
+
+def colour(example):
+    return COLOURS.get(example, OTHER)
+
+
+def bytes_ticks(axis):
+    def label(value, _):
+        for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+            if value >= size:
+                return f"{value / size:g} {unit}"
+        return f"{value:g} B"
+    axis.set_major_formatter(FuncFormatter(label))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def barh_figure(count):
+    figure, axes = plt.subplots(figsize=(9, 0.32 * count + 1.2))
+    axes.invert_yaxis()
+    axes.grid(axis="x", color="#dddddd", linewidth=0.6)
+    axes.set_axisbelow(True)
+    return figure, axes
+
+
+def paired_bytes(names, colours, solid, hatched, title):
+    """Two bars of bytes per name, (label, values) each, on a log scale; hatched may be None."""
+    figure, axes = barh_figure(len(names) * 1.5)
+    y = range(len(names))
+    axes.barh([i - 0.2 for i in y], solid[1], height=0.4, color=colours, label=solid[0])
+    if hatched:
+        axes.barh([i + 0.2 for i in y], hatched[1], height=0.4, color=colours, alpha=0.45, hatch="///", label=hatched[0])
+    axes.set_yticks(list(y), names)
+    axes.set_xscale("log")
+    bytes_ticks(axes.xaxis)
+    axes.set_xlabel("bytes, log scale")
+    axes.legend(loc="lower right", frameon=False)
+    axes.set_title(title)
+    return figure
+
+
+# --- The sections --------------------------------------------------------------------------------
+
+def section(page, file, title, anchor, missing=None):
+    """The section's data, under its heading; without the file, None, and the heading and `missing` when given."""
+    data = page.load(file)
+    if data or missing:
+        page.heading(2, title, anchor)
+    if not data and missing:
+        page.text(missing)
+    return data
+
+
+def header(page):
+    machine = page.load("machine.json")
+    page.html.append("<h1>Multi-stage Docker builds, the Swift edition: measured results</h1>")
+    page.md += ["# Multi-stage Docker builds, the Swift edition: measured results", ""]
+    if machine:
+        value = lambda key, fmt="text": page.value("machine.json", key, fmt=fmt)  # noqa: E731
+        page.text("Measured on this machine: ", value("cores", "count"), " cores, ", value("memory_mib", "count"),
+                  " MiB of memory, ", value("arch"), ", ", value("os"), ", kernel ", value("kernel"),
+                  ", Docker Engine ", value("engine"), ". Page drawn ", value("date"), ", lab version ",
+                  value("lab_version"), ".")
+    page.text("Each section names the make target that measured it: run it again, then make report, to redraw "
+              "this page. The lab's docs (docs/09-results.md) read these figures.")
+
+
+def sizes(page):
+    rows = page.load("sizes.json")
+    page.heading(2, "Image sizes", "sizes")
+    page.text("From make sizes: what docker images shows, and the bytes of docker save piped through gzip, "
+              "which is about what a registry transfer costs. MB are millions of bytes.")
+    figure = paired_bytes([row["image"] for row in rows], [colour(row["example"]) for row in rows],
+                          ("uncompressed", [row["bytes"] for row in rows]),
+                          ("compressed", [row["compressed_bytes"] for row in rows]),
+                          "Image size per image, uncompressed and compressed")
+    page.chart("sizes", figure, "Image sizes, log scale: uncompressed (solid) and compressed (hatched), "
+               "coloured by language")
+    table_rows = []
+    for i, row in enumerate(rows):
+        v = lambda key, fmt="text": page.value("sizes.json", i, key, fmt=fmt)  # noqa: E731
+        table_rows.append([v("example"), v("image"), v("build_type"), v("base"), v("bytes", "mb"),
+                           v("compressed_bytes", "mb"), v("layers", "count"), v("smaller_than_single_stage", "x")])
+    page.table(["example", "image", "build type", "base", "size", "compressed", "layers", "smaller than single-stage"],
+               table_rows, "table-sizes")
+
+
+def layers(page):
+    images = section(page, "layers.json", "The Swift images' layers", "layers")
+    if not images:
+        return
+    page.text("From docker history: the layers of each Swift server image that hold bytes, the base image's "
+              "and the image's own. The single-stage image is left out of the chart: its layers, in the table, "
+              "would flatten every other bar.")
+    shown = [image for image in images if image["type"] != "single-stage"]
+    figure, axes = barh_figure(len(shown) + 1)
+    names = [image["image"] for image in shown]
+    base = [image["base_bytes"] for image in shown]
+    axes.barh(names, base, color="#bbbbbb", label="the base image's layers")
+    axes.barh(names, [image["own_bytes"] for image in shown], left=base, color=COLOURS["swift"],
+              label="the image's own layers")
+    bytes_ticks(axes.xaxis)
+    axes.set_xlabel("bytes")
+    axes.legend(loc="lower right", frameon=False)
+    axes.set_title("Where the Swift images' bytes are")
+    page.chart("layers", figure, "The Swift server's multi-stage images: base layers and own layers")
+    rows = []
+    for i, image in enumerate(images):
+        for j, layer in enumerate(image["layers"]):
+            v = lambda key, fmt="text": page.value("layers.json", i, "layers", j, key, fmt=fmt)  # noqa: E731
+            instruction = v("instruction")
+            rows.append([page.value("layers.json", i, "image"), v("index", "count"),
+                         "base image" if layer["from_base"] else "own", v("bytes", "mb"), instruction])
+    page.table(["image", "history step", "from", "size", "instruction"], rows, "table-layers")
+
+
+def binary(page):
+    data = section(page, "binary.json", "Where the bytes of the static binary go", "binary")
+    if not data:
+        return
+    page.text("The server's fully static binary as make build builds it on this host (the scratch image's build "
+              "stage uses the same flags), its symbols summed by where their code comes from. It is ",
+              page.value("binary.json", "bytes", fmt="mb"), " with its symbols and ",
+              page.value("binary.json", "stripped_bytes", fmt="mb"), " stripped, as the images ship it.")
+    families = data["families"]
+    figure, axes = barh_figure(len(families) + 1)
+    axes.barh([f["origin"] for f in families], [f["bytes"] for f in families], color=COLOURS["swift"])
+    bytes_ticks(axes.xaxis)
+    axes.set_xlabel("bytes of symbols")
+    axes.set_title("The static binary's symbols, by origin")
+    page.chart("binary", figure, "The static Swift binary's symbols by origin")
+    rows = [[page.value("binary.json", "families", i, "origin"), page.value("binary.json", "families", i, "bytes", fmt="mb"),
+             page.value("binary.json", "families", i, "share_percent", fmt="percent")] for i in range(len(families))]
+    rows.append(["no symbol: unwind tables, Swift metadata, string constants",
+                 page.value("binary.json", "no_symbol_bytes", fmt="mb"), ""])
+    page.table(["origin", "size", "share of symbols"], rows, "table-binary")
+
+
+def bench(page):
+    data = section(page, "bench.json", "Start-up, memory and throughput", "bench",
+                   "Not measured yet: run make bench (about a quarter of an hour), then make report.")
+    if not data:
+        return
+    images = data["images"]
+    reference = data.get("reference")
+    page.text("From make bench, measured ", page.value("bench.json", "date"), " on ", page.value("bench.json", "machine"),
+              ". Each image runs with host networking on loopback, so that the server is measured and not Docker's "
+              "proxy; request logging stays on, as the images ship. In brackets: the ratio to the reference image, ",
+              page.value("bench.json", "reference") if reference else "none", ", from the same run.")
+    names = [image["image"] for image in images]
+    colours = [colour(image["example"]) for image in images]
+
+    def reference_line(axes, values):
+        for image, value in zip(images, values):
+            if image["image"] == reference:
+                axes.axvline(value, color="#333333", linestyle="--", linewidth=0.8)
+
+    # Start-up
+    medians = [image["startup_ms"]["median"] for image in images]
+    figure, axes = barh_figure(len(images))
+    axes.barh(names, medians, color=colours,
+              xerr=[[m - image["startup_ms"]["min"] for m, image in zip(medians, images)],
+                    [image["startup_ms"]["max"] - m for m, image in zip(medians, images)]],
+              error_kw={"ecolor": "#555555", "capsize": 2, "linewidth": 0.8})
+    reference_line(axes, medians)
+    axes.set_xlabel("ms from docker run to the first answer of /healthz (median; whiskers: min to max)")
+    axes.set_title("Start-up")
+    page.chart("startup", figure, "Start-up: median and spread; the dashed line is the reference image")
+
+    # Memory
+    own = ("its own (not the image's files), idle", [image["memory_kb"]["idle_own"] * 1024 for image in images]) \
+        if all("idle_own" in image["memory_kb"] for image in images) else None
+    figure = paired_bytes(names, colours, ("resident, idle", [image["memory_kb"]["idle"] * 1024 for image in images]),
+                          own, "Resident memory when idle")
+    page.chart("memory", figure, "Idle memory: all resident pages (solid), and the container's own (hatched)")
+
+    # Throughput
+    rates = [image["load"]["requests_per_second"] for image in images]
+    figure, axes = barh_figure(len(images))
+    axes.barh(names, rates, color=colours)
+    reference_line(axes, rates)
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+    axes.set_xlabel("requests per second on / (wrk, loopback)")
+    axes.set_title("Throughput")
+    page.chart("throughput", figure, "Throughput on /; the dashed line is the reference image")
+
+    rows = []
+    for i, image in enumerate(images):
+        v = lambda *pointer, fmt="text": page.value("bench.json", "images", i, *pointer, fmt=fmt)  # noqa: E731
+        own = "idle_own" in image["memory_kb"]
+        rows.append([v("image"), v("type"),
+                     [v("startup_ms", "median", fmt="ms"), " (", v("startup_ms", "min", fmt="ms"), " to ",
+                      v("startup_ms", "max", fmt="ms"), ")", *ratio(page, "bench.json", "images", i, "vs_reference", "startup")],
+                     [v("memory_kb", "idle", fmt="kb_mib"), *ratio(page, "bench.json", "images", i, "vs_reference", "idle_memory")],
+                     [v("memory_kb", "idle_own", fmt="kb_mib"), *ratio(page, "bench.json", "images", i, "vs_reference", "idle_own_memory")] if own else "-",
+                     [v("memory_kb", "after_load", fmt="kb_mib"), *ratio(page, "bench.json", "images", i, "vs_reference", "memory_after_load")],
+                     [v("load", "requests_per_second", fmt="int"), *ratio(page, "bench.json", "images", i, "vs_reference", "requests_per_second")],
+                     v("load", "p50_ms", fmt="ms"), v("load", "p99_ms", fmt="ms")])
+    page.table(["image", "type", "start-up: median (min to max)", "idle memory", "its own", "after load",
+                "requests/s", "p50", "p99"], rows, "table-bench")
+
+    moved = [i for i, image in enumerate(images) if image.get("transfer")]
+    if not moved:
+        page.text("Transfer not measured (make bench BENCH_TRANSFER=0).")
+        return
+    page.heading(2, "Transfer: push, pull and cold start", "transfer")
+    page.text("docker push to a local registry on loopback, emptied first; docker pull into a second, empty engine, "
+              "then docker run to the first answer: a cold start. The slow link is a tc rate limit on that engine's "
+              "network; larger images' times at that rate are computed from their bytes.")
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 0.32 * len(moved) + 1.2), sharey=True)
+    moved_names = [images[i]["image"] for i in moved]
+    moved_colours = [colours[i] for i in moved]
+    left.barh(moved_names, [images[i]["transfer"]["bytes"] for i in moved], color=moved_colours)
+    left.set_xscale("log")
+    bytes_ticks(left.xaxis)
+    left.set_xlabel("bytes pushed and pulled, log scale")
+    right.barh(moved_names, [images[i]["transfer"]["cold_start_ms"] / 1000 for i in moved], color=moved_colours)
+    right.set_xscale("log")
+    right.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g} s"))
+    right.xaxis.set_minor_formatter(NullFormatter())
+    right.set_xlabel("cold start: pull, run, first answer; log scale")
+    left.invert_yaxis()
+    for axes in (left, right):
+        axes.grid(axis="x", color="#dddddd", linewidth=0.6)
+        axes.set_axisbelow(True)
+    figure.suptitle("What an image's size costs on the wire")
+    page.chart("transfer", figure, "Bytes on the wire, and the cold start they cost, both on log scales")
+    rows = []
+    for i in moved:
+        t = lambda key, fmt="text": page.value("bench.json", "images", i, "transfer", key, fmt=fmt)  # noqa: E731
+        rows.append([page.value("bench.json", "images", i, "image"),
+                     [t("bytes", "mb"), *ratio(page, "bench.json", "images", i, "vs_reference", "transfer_bytes")],
+                     t("push_ms", "ms_s"), t("pull_ms", "ms_s"),
+                     [t("cold_start_ms", "ms_s"), *ratio(page, "bench.json", "images", i, "vs_reference", "cold_start")],
+                     t("link_pull_ms", "ms_s"), t("link_computed_ms", "ms_s")])
+    link = page.value("bench.json", "images", moved[0], "transfer", "link_mbit", fmt="count")
+    page.table(["image", "bytes", "push", "pull", "cold start", ["pull at ", link, " Mbit/s"], "computed from the bytes"],
+               rows, "table-transfer")
+
+
+def scan(page):
+    data = section(page, "scan.json", "Security", "security", "Not measured yet: run make scan, then make report.")
+    if not data:
+        return
+    page.text("From make scan: what each image holds that an attacker could use, and what a scanner would look "
+              "at. Fewer files and packages, no shell and no package manager leave less to attack and less to patch.")
+    rows = []
+    for i, image in enumerate(data["images"]):
+        v = lambda key, fmt="text": page.value("scan.json", "images", i, key, fmt=fmt)  # noqa: E731
+        listed = lambda key: ", ".join(path.rsplit("/", 1)[-1] for path in image[key]) or "none"  # noqa: E731
+        rows.append([v("image"), v("files", "count"), v("os_packages", "count"),
+                     Value("scan.json", ("images", i, "shells"), listed("shells"), "text"),
+                     Value("scan.json", ("images", i, "package_managers"), listed("package_managers"), "text"),
+                     v("user") if image["user"] else "root", Value("scan.json", ("images", i, "layer_findings"),
+                                                                    len(image["layer_findings"]), "count")])
+    page.table(["image", "files", "OS packages", "shells", "package managers", "user", "layer findings"], rows,
+               "table-scan")
+
+
+def ci(page):
+    data = section(page, "ci-cache.json", "CI: what a registry cache saves a fresh runner", "ci")
+    if not data:
+        return
+    page.text("From make ci-cache: a second, empty engine builds ", page.value("ci-cache.json", "dockerfile"),
+              " as a fresh CI runner would, with and without the cache another build pushed to a registry.")
+    rows = [[page.value("ci-cache.json", "cases", i, "case"), page.value("ci-cache.json", "cases", i, "ms", fmt="ms_s"),
+             page.value("ci-cache.json", "cases", i, "resolve"), page.value("ci-cache.json", "cases", i, "compile")]
+            for i in range(len(data["cases"]))]
+    page.table(["case", "build time", "dependency step", "compile step"], rows, "table-ci")
+
+
+STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 72rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
+table { border-collapse: collapse; margin: 1rem 0 2rem; font-size: 0.9rem; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: left; vertical-align: top; }
+th.num, td.num { text-align: right; }
+figure { margin: 1rem 0; }
+figure svg { max-width: 100%; height: auto; }
+figcaption { color: #555; font-size: 0.85rem; }
+"""
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: report.py RESULTS_DIR")
+    results = Path(sys.argv[1])
+    if not (results / "sizes.json").exists():
+        sys.exit(f"error: no {results}/sizes.json (run: make sizes)")
+    page = Page(results)
+    for section in (header, sizes, layers, binary, bench, scan, ci):
+        section(page)
+    out = results / "report"
+    (out / "charts").mkdir(parents=True, exist_ok=True)
+    for old in (out / "charts").glob("*.svg"):
+        old.unlink()
+    for name, svg in page.charts.items():
+        (out / "charts" / f"{name}.svg").write_text(svg)
+    (out / "index.html").write_text(
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Multi-stage Docker builds, '
+        f"the Swift edition: measured results</title><style>{STYLE}</style></head><body>\n"
+        + "\n".join(page.html) + "\n</body></html>\n")
+    (out / "report.md").write_text("\n".join(page.md))
+
+
+if __name__ == "__main__":
+    main()

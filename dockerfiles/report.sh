@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# make report (docs/09-results.md): one page, HTML and Markdown, of what the
+# lab measured on this machine: sizes, the Swift images' layers, where the
+# bytes of the static binary go, and make bench's and make scan's figures
+# when they have been run. Every number on it is read from $RESULTS_DIR;
+# this script first writes there what the page needs and the results lack:
+#   sizes.json    make sizes, again, when it lacks an image that is built
+#   layers.json   docker history of each Swift server image, each layer
+#                 marked as its base image's or its own
+#   binary.json   the server's static binary (make build): its bytes,
+#                 stripped, and its symbols summed by origin
+#   machine.json  the machine, the date and the lab's version
+# then draws the page with dockerfiles/report.py into $RESULTS_DIR/report/.
+# Settings: RESULTS_DIR, PYTHON_TOOLS, SERVER_BIN, IMAGES or EXAMPLE (the
+# images on the page; default: all).
+set -euo pipefail
+cd "$(dirname "$0")/.." || exit 1
+source tests/lib.sh
+
+RESULTS_DIR=${RESULTS_DIR:-results}
+PYTHON_TOOLS=${PYTHON_TOOLS:-.tools/venv/bin/python}
+SERVER_BIN=${SERVER_BIN:-swift-server/.build-static/release/server}
+[ -x "$PYTHON_TOOLS" ] || die "no $PYTHON_TOOLS (run: make tools)"
+"$PYTHON_TOOLS" -c 'import matplotlib' 2>/dev/null || die "$PYTHON_TOOLS has no matplotlib (run: make tools)"
+require_engine
+load_manifests
+selected=$(built_rows) || exit 1
+mapfile -t rows <<<"$selected"
+mkdir -p "$RESULTS_DIR"
+
+# --- sizes.json: every image of the page (a make sizes of a few leaves out the rest) --------
+missing=()
+for i in "${rows[@]}"; do
+  jq -e --arg image "${IMG_NAME[$i]}" 'any(.[]; .image == $image)' "$RESULTS_DIR/sizes.json" >/dev/null 2>&1 ||
+    missing+=("${IMG_NAME[$i]}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "sizes.json lacks ${missing[*]}: running make sizes"
+  bash dockerfiles/lab.sh sizes >/dev/null
+fi
+
+# --- layers.json: docker history of each Swift server image -----------------------------------
+say "layers of the Swift server's images (docker history)"
+{
+  for i in "${rows[@]}"; do
+    [ "${IMG_EXAMPLE[$i]}" = swift ] || continue
+    base=$(base_name "$i")
+    # The base's own layers are the oldest entries of the image's history.
+    base_entries=0
+    [ "$base" = scratch ] || base_entries=$(run docker history -q "$base" | wc -l)
+    run docker history --human=false --no-trunc --format '{{json .}}' "${IMG_NAME[$i]}" |
+      jq -s --arg image "${IMG_NAME[$i]}" --arg type "${IMG_TYPE[$i]}" --arg base "$base" --argjson from_base "$base_entries" '
+        reverse | to_entries |
+        { image: $image, type: $type, base: $base,
+          layers: map(.value + {index: (.key + 1), from_base: (.key < $from_base)}
+            | {index, from_base, bytes: (.Size | tonumber), instruction: (.CreatedBy | sub(" # buildkit$"; "") | sub("^/bin/sh -c (#\\(nop\\) )?"; ""))}
+            | select(.bytes > 0)) }
+        | . + {base_bytes: ([.layers[] | select(.from_base) | .bytes] | add // 0),
+               own_bytes: ([.layers[] | select(.from_base | not) | .bytes] | add // 0)}'
+  done
+} | jq -s . >"$RESULTS_DIR/layers.json"
+
+# --- binary.json: where the bytes of the static binary go -------------------------------------
+if [ -f "$SERVER_BIN" ]; then
+  say "the static binary's symbols by origin (nm $SERVER_BIN)"
+  work=$(mktemp -d)
+  on_exit rm -rf "$work"
+  strip -o "$work/server" "$SERVER_BIN"
+  bash swift-server/scripts/symbol-families.sh "$SERVER_BIN" |
+    jq -R -s --arg binary "$SERVER_BIN" --argjson bytes "$(stat -c %s "$SERVER_BIN")" --argjson stripped "$(stat -c %s "$work/server")" '
+      [split("\n")[] | select(length > 0) | split("\t") | {origin: .[1], bytes: (.[0] | tonumber)}] as $families |
+      ($families | map(.bytes) | add) as $symbols |
+      { binary: $binary, bytes: $bytes, stripped_bytes: $stripped, symbol_bytes: $symbols,
+        no_symbol_bytes: ($stripped - $symbols),
+        families: ($families | map(. + {share_percent: (.bytes / $symbols * 1000 | round / 10)})) }' \
+      >"$RESULTS_DIR/binary.json"
+else
+  say "no $SERVER_BIN: the page leaves out where the binary's bytes go (make build builds it)"
+  rm -f "$RESULTS_DIR/binary.json"
+fi
+
+# --- machine.json: what the figures were measured on, and when -------------------------------
+version=$(git describe --always --dirty 2>/dev/null || echo unknown)
+jq -n --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --argjson cores "$(nproc)" --arg arch "$(uname -m)" \
+  --arg kernel "$(uname -r)" --arg engine "$("$DOCKER" version --format '{{.Server.Version}}' 2>/dev/null || echo unknown)" \
+  --arg version "$version" --arg os "$(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-}")" \
+  --argjson memory_mib "$(awk '/^MemTotal:/ { printf "%d", $2 / 1024 }' /proc/meminfo)" \
+  '{date: $date, cores: $cores, memory_mib: $memory_mib, arch: $arch, os: $os, kernel: $kernel, engine: $engine, lab_version: $version}' \
+  >"$RESULTS_DIR/machine.json"
+
+say "drawing the page (matplotlib)"
+show "$PYTHON_TOOLS" dockerfiles/report.py "$RESULTS_DIR"
+"$PYTHON_TOOLS" dockerfiles/report.py "$RESULTS_DIR"
+say "the report: $RESULTS_DIR/report/index.html (open it in a browser; $RESULTS_DIR/report/report.md is the same in Markdown)"
