@@ -87,14 +87,18 @@ class Page:
             parts = cell if isinstance(cell, list) else [cell]
             return "".join(p.md() if isinstance(p, Value) else p for p in parts).replace("|", "\\|")
 
-        numeric = [all(isinstance(r[c], Value) and r[c].fmt != "text" for r in rows) for c in range(len(header))]
-        self.html.append(f'<table id="{anchor}"><thead><tr>'
+        def is_number(cell):
+            first = cell[0] if isinstance(cell, list) and cell else cell
+            return isinstance(first, Value) and first.fmt != "text" or cell == "-"
+
+        numeric = [all(is_number(r[c]) for r in rows) for c in range(len(header))]
+        self.html.append(f'<div class="wide"><table id="{anchor}"><thead><tr>'
                          + "".join(f'<th{" class=num" if n else ""}>{cell_html(h)}</th>' for h, n in zip(header, numeric))
                          + "</tr></thead><tbody>")
         for row in rows:
             self.html.append("<tr>" + "".join(f'<td{" class=num" if n else ""}>{cell_html(c)}</td>'
                                               for c, n in zip(row, numeric)) + "</tr>")
-        self.html.append("</tbody></table>")
+        self.html.append("</tbody></table></div>")
         self.md.append("| " + " | ".join(cell_md(h) for h in header) + " |")
         self.md.append("|" + "|".join("---:" if n else "---" for n in numeric) + "|")
         self.md += ["| " + " | ".join(cell_md(c) for c in row) + " |" for row in rows]
@@ -115,7 +119,7 @@ class Value:
     """A value from a results file, shown in one format."""
 
     # fmt: (scale from the stored value to the shown number, decimals, unit)
-    FORMATS = {"text": None, "mb": (1e-6, 1, " MB"), "kb_mib": (1 / 1024, 1, " MiB"), "ms": (1, 1, " ms"),
+    FORMATS = {"text": None, "mb": (1e-6, 1, " MB"), "kb_mib": (1 / 1024, 1, " MiB"), "ms": (1, 1, " ms"), "number": (1, 1, ""),
                "ms_s": (1e-3, 1, " s"), "int": (1, 0, ""), "x": (1, None, "x"), "percent": (1, 1, " %"),
                "count": (1, 0, "")}
 
@@ -185,7 +189,7 @@ def paired_bytes(names, colours, solid, hatched, title):
     axes.set_xscale("log")
     bytes_ticks(axes.xaxis)
     axes.set_xlabel("bytes, log scale")
-    axes.legend(loc="lower right", frameon=False)
+    axes.legend(loc="lower left", bbox_to_anchor=(1.0, 0.0), frameon=False)
     axes.set_title(title)
     return figure
 
@@ -252,7 +256,7 @@ def layers(page):
               label="the image's own layers")
     bytes_ticks(axes.xaxis)
     axes.set_xlabel("bytes")
-    axes.legend(loc="lower right", frameon=False)
+    axes.legend(loc="lower left", bbox_to_anchor=(1.0, 0.0), frameon=False)
     axes.set_title("Where the Swift images' bytes are")
     page.chart("layers", figure, "The Swift server's multi-stage images: base layers and own layers")
     rows = []
@@ -340,8 +344,8 @@ def bench(page):
         v = lambda *pointer, fmt="text": page.value("bench.json", "images", i, *pointer, fmt=fmt)  # noqa: E731
         own = "idle_own" in image["memory_kb"]
         rows.append([v("image"), v("type"),
-                     [v("startup_ms", "median", fmt="ms"), " (", v("startup_ms", "min", fmt="ms"), " to ",
-                      v("startup_ms", "max", fmt="ms"), ")", *ratio(page, "bench.json", "images", i, "vs_reference", "startup")],
+                     [v("startup_ms", "median", fmt="ms"), " (", v("startup_ms", "min", fmt="number"), " to ",
+                      v("startup_ms", "max", fmt="number"), ")", *ratio(page, "bench.json", "images", i, "vs_reference", "startup")],
                      [v("memory_kb", "idle", fmt="kb_mib"), *ratio(page, "bench.json", "images", i, "vs_reference", "idle_memory")],
                      [v("memory_kb", "idle_own", fmt="kb_mib"), *ratio(page, "bench.json", "images", i, "vs_reference", "idle_own_memory")] if own else "-",
                      [v("memory_kb", "after_load", fmt="kb_mib"), *ratio(page, "bench.json", "images", i, "vs_reference", "memory_after_load")],
@@ -421,10 +425,12 @@ def ci(page):
 
 
 STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 72rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
-table { border-collapse: collapse; margin: 1rem 0 2rem; font-size: 0.9rem; }
+body { font-family: system-ui, sans-serif; max-width: 80rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
+.wide { overflow-x: auto; margin: 1rem 0 2rem; }
+table { border-collapse: collapse; font-size: 0.85rem; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: left; vertical-align: top; }
 th.num, td.num { text-align: right; }
+td.num { white-space: nowrap; }
 figure { margin: 1rem 0; }
 figure svg { max-width: 100%; height: auto; }
 figcaption { color: #555; font-size: 0.85rem; }
