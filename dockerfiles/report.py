@@ -74,18 +74,16 @@ class Page:
 
     def text(self, *parts):
         """A paragraph: plain strings (no digits) and Values."""
-        self.html.append("<p>" + "".join(p.html() if isinstance(p, Value) else html.escape(p) for p in parts) + "</p>")
-        self.md += ["".join(p.md() if isinstance(p, Value) else p for p in parts), ""]
+        self.html.append("<p>" + as_html(parts) + "</p>")
+        self.md += [as_md(parts), ""]
 
     def table(self, header, rows, anchor):
         """header: strings or lists of parts; rows: lists of cells, each a Value, a string or a list of parts."""
         def cell_html(cell):
-            parts = cell if isinstance(cell, list) else [cell]
-            return "".join(p.html() if isinstance(p, Value) else html.escape(p) for p in parts)
+            return as_html(cell if isinstance(cell, list) else [cell])
 
         def cell_md(cell):
-            parts = cell if isinstance(cell, list) else [cell]
-            return "".join(p.md() if isinstance(p, Value) else p for p in parts).replace("|", "\\|")
+            return as_md(cell if isinstance(cell, list) else [cell]).replace("|", "\\|")
 
         def is_number(cell):
             first = cell[0] if isinstance(cell, list) and cell else cell
@@ -115,12 +113,21 @@ class Page:
         self.md += [f"![{caption}](charts/{name}.svg)", ""]
 
 
+def as_html(parts):
+    """Strings (escaped) and Values (each in its data-src element), joined."""
+    return "".join(p.html() if isinstance(p, Value) else html.escape(p) for p in parts)
+
+
+def as_md(parts):
+    return "".join(p.md() if isinstance(p, Value) else p for p in parts)
+
+
 class Value:
     """A value from a results file, shown in one format."""
 
     # fmt: (scale from the stored value to the shown number, decimals, unit)
     FORMATS = {"text": None, "mb": (1e-6, 1, " MB"), "kb_mib": (1 / 1024, 1, " MiB"), "ms": (1, 1, " ms"), "number": (1, 1, ""),
-               "ms_s": (1e-3, 1, " s"), "int": (1, 0, ""), "x": (1, None, "x"), "percent": (1, 1, " %"),
+               "ms_s": (1e-3, 1, " s"), "x": (1, None, "x"), "percent": (1, 1, " %"),
                "count": (1, 0, "")}
 
     def __init__(self, file, pointer, raw, fmt):
@@ -170,11 +177,15 @@ def bytes_ticks(axis):
     axis.set_minor_formatter(NullFormatter())
 
 
+def grid(axes):
+    axes.grid(axis="x", color="#dddddd", linewidth=0.6)
+    axes.set_axisbelow(True)
+
+
 def barh_figure(count):
     figure, axes = plt.subplots(figsize=(9, 0.32 * count + 1.2))
     axes.invert_yaxis()
-    axes.grid(axis="x", color="#dddddd", linewidth=0.6)
-    axes.set_axisbelow(True)
+    grid(axes)
     return figure, axes
 
 
@@ -342,14 +353,15 @@ def bench(page):
     rows = []
     for i, image in enumerate(images):
         v = lambda *pointer, fmt="text": page.value("bench.json", "images", i, *pointer, fmt=fmt)  # noqa: E731
+        vs = lambda key, *parts: [*parts, *ratio(page, "bench.json", "images", i, "vs_reference", key)]  # noqa: E731
         own = "idle_own" in image["memory_kb"]
         rows.append([v("image"), v("type"),
-                     [v("startup_ms", "median", fmt="ms"), " (", v("startup_ms", "min", fmt="number"), " to ",
-                      v("startup_ms", "max", fmt="number"), ")", *ratio(page, "bench.json", "images", i, "vs_reference", "startup")],
-                     [v("memory_kb", "idle", fmt="kb_mib"), *ratio(page, "bench.json", "images", i, "vs_reference", "idle_memory")],
-                     [v("memory_kb", "idle_own", fmt="kb_mib"), *ratio(page, "bench.json", "images", i, "vs_reference", "idle_own_memory")] if own else "-",
-                     [v("memory_kb", "after_load", fmt="kb_mib"), *ratio(page, "bench.json", "images", i, "vs_reference", "memory_after_load")],
-                     [v("load", "requests_per_second", fmt="int"), *ratio(page, "bench.json", "images", i, "vs_reference", "requests_per_second")],
+                     vs("startup", v("startup_ms", "median", fmt="ms"), " (", v("startup_ms", "min", fmt="number"), " to ",
+                        v("startup_ms", "max", fmt="number"), ")"),
+                     vs("idle_memory", v("memory_kb", "idle", fmt="kb_mib")),
+                     vs("idle_own_memory", v("memory_kb", "idle_own", fmt="kb_mib")) if own else "-",
+                     vs("memory_after_load", v("memory_kb", "after_load", fmt="kb_mib")),
+                     vs("requests_per_second", v("load", "requests_per_second", fmt="count")),
                      v("load", "p50_ms", fmt="ms"), v("load", "p99_ms", fmt="ms")])
     page.table(["image", "type", "start-up: median (min to max)", "idle memory", "its own", "after load",
                 "requests/s", "p50", "p99"], rows, "table-bench")
@@ -375,18 +387,16 @@ def bench(page):
     right.xaxis.set_minor_formatter(NullFormatter())
     right.set_xlabel("cold start: pull, run, first answer; log scale")
     left.invert_yaxis()
-    for axes in (left, right):
-        axes.grid(axis="x", color="#dddddd", linewidth=0.6)
-        axes.set_axisbelow(True)
+    grid(left)
+    grid(right)
     figure.suptitle("What an image's size costs on the wire")
     page.chart("transfer", figure, "Bytes on the wire, and the cold start they cost, both on log scales")
     rows = []
     for i in moved:
         t = lambda key, fmt="text": page.value("bench.json", "images", i, "transfer", key, fmt=fmt)  # noqa: E731
-        rows.append([page.value("bench.json", "images", i, "image"),
-                     [t("bytes", "mb"), *ratio(page, "bench.json", "images", i, "vs_reference", "transfer_bytes")],
-                     t("push_ms", "ms_s"), t("pull_ms", "ms_s"),
-                     [t("cold_start_ms", "ms_s"), *ratio(page, "bench.json", "images", i, "vs_reference", "cold_start")],
+        vs = lambda key, *parts: [*parts, *ratio(page, "bench.json", "images", i, "vs_reference", key)]  # noqa: E731
+        rows.append([page.value("bench.json", "images", i, "image"), vs("transfer_bytes", t("bytes", "mb")),
+                     t("push_ms", "ms_s"), t("pull_ms", "ms_s"), vs("cold_start", t("cold_start_ms", "ms_s")),
                      t("link_pull_ms", "ms_s"), t("link_computed_ms", "ms_s")])
     link = page.value("bench.json", "images", moved[0], "transfer", "link_mbit", fmt="count")
     page.table(["image", "bytes", "push", "pull", "cold start", ["pull at ", link, " Mbit/s"], "computed from the bytes"],
