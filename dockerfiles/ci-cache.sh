@@ -40,11 +40,11 @@ trap 'exit 130' INT TERM
 # --- The CI job that pushes the cache (the lab's engine) -----------------------------
 mapfile -t args < <(build_args "$DOCKERFILE")
 say "the job that pushes the cache: build with the inline cache, push the image and its build stage to $REGISTRY"
-run DOCKER_BUILDKIT=1 docker build -q --build-arg BUILDKIT_INLINE_CACHE=1 -f "$DOCKERFILE" -t "$REPO:final" "${args[@]}" "$CONTEXT" >/dev/null
+run "${BUILDKIT_ENV[@]}" docker build -q --build-arg BUILDKIT_INLINE_CACHE=1 -f "$DOCKERFILE" -t "$REPO:final" "${args[@]}" "$CONTEXT" >/dev/null
 start=$(now_ms)
 run docker push -q "$REPO:final" >/dev/null
 push_final_ms=$(($(now_ms) - start))
-run DOCKER_BUILDKIT=1 docker build -q --target build --build-arg BUILDKIT_INLINE_CACHE=1 -f "$DOCKERFILE" -t "$REPO:build" "${args[@]}" "$CONTEXT" >/dev/null
+run "${BUILDKIT_ENV[@]}" docker build -q --target build --build-arg BUILDKIT_INLINE_CACHE=1 -f "$DOCKERFILE" -t "$REPO:build" "${args[@]}" "$CONTEXT" >/dev/null
 say "pushing the build stage: the Swift builder's layers are 4 GB, about 3 minutes the first time"
 start=$(now_ms)
 run docker push -q "$REPO:build" >/dev/null
@@ -70,7 +70,7 @@ runner_build() {
   [ "$change" = no ] || printf '// make ci-cache: a one-line change\n' >>"$WORK/context/$SOURCE"
   say "runner: $name"
   start=$(now_ms)
-  run DOCKER_HOST="$RUNNER" DOCKER_BUILDKIT=1 docker build --progress=plain "$@" -f "$DOCKERFILE" -t ci-cache-probe "${args[@]}" "$WORK/context" >"$log" 2>&1 ||
+  run DOCKER_HOST="$RUNNER" "${BUILDKIT_ENV[@]}" docker build --progress=plain "$@" -f "$DOCKERFILE" -t ci-cache-probe "${args[@]}" "$WORK/context" >"$log" 2>&1 ||
     { tail -n 15 "$log" >&2; die "the runner's build failed ($name)"; }
   took[$name]=$(($(now_ms) - start))
   resolve[$name]=$(step_status "$log" "swift package resolve")

@@ -6,12 +6,16 @@
 # again yourself.
 #
 #   dockerfiles/lab.sh build     docker build, then docker images, for each image
-#   dockerfiles/lab.sh sizes     the size table: docker image inspect, docker save | gzip
+#   dockerfiles/lab.sh sizes     the size table: docker save, each layer unpacked and gzipped
 #   dockerfiles/lab.sh history   docker history of each image
 #   dockerfiles/lab.sh up        docker run -d -p ADDRESS:PORT:8080, then wait until healthy
 #   dockerfiles/lab.sh smoke     curl / and /info on each running container
 #   dockerfiles/lab.sh down      docker stop, docker rm
 #   dockerfiles/lab.sh clean     down, then docker rmi
+#   dockerfiles/lab.sh binary IMAGE DIR  the program of IMAGE's build stage,
+#                                exported into DIR (its Dockerfile's binary stage)
+#   dockerfiles/lab.sh run ADDRESS PORT LOG_LEVEL  the image of $IMAGES in
+#                                the foreground, published on ADDRESS:PORT
 #
 #   dockerfiles/lab.sh dependencies  the Package.resolved inside each Swift image
 #   dockerfiles/lab.sh list      the examples, their images and lab ports
@@ -61,11 +65,37 @@ build() {
     [ -z "$args_text" ] || mapfile -t args <<<"$args_text"
     say "building ${IMG_NAME[$i]} (${IMG_DOCKERFILE[$i]}, ${IMG_TYPE[$i]}, context ${IMG_CONTEXT[$i]}/)"
     start=$(now_ms)
-    run DOCKER_BUILDKIT=1 docker build -f "${IMG_DOCKERFILE[$i]}" -t "${IMG_NAME[$i]}" "${args[@]}" "${IMG_CONTEXT[$i]}" ||
+    run "${BUILDKIT_ENV[@]}" docker build -f "${IMG_DOCKERFILE[$i]}" -t "${IMG_NAME[$i]}" "${args[@]}" "${IMG_CONTEXT[$i]}" ||
       die "building ${IMG_NAME[$i]} failed (see the build output above)"
     say "built ${IMG_NAME[$i]} in $(seconds_since "$start") s"
     run docker images "${IMG_NAME[$i]}"
   done
+}
+
+# binary IMAGE DIR: the files of the binary stage of IMAGE's Dockerfile (the
+# program its build stage compiled, before and after strip), written into DIR
+# by BuildKit's local exporter: what `make build` gives. The build stage is the
+# image's own, so BuildKit's cache serves both.
+binary() {
+  local name=$1 dest=$2 i args_text args=() start
+  i=$(image_index "$name") || die "no image $name in any manifest"
+  grep -qE '^FROM .* AS binary$' "${IMG_DOCKERFILE[$i]}" || die "${IMG_DOCKERFILE[$i]} has no binary stage"
+  args_text=$(build_args "${IMG_DOCKERFILE[$i]}") || exit 1
+  [ -z "$args_text" ] || mapfile -t args <<<"$args_text"
+  say "building the static binary in the Swift builder (${IMG_DOCKERFILE[$i]}, stage binary) into $dest/: about 3 minutes the first time, seconds once $name's build is cached"
+  start=$(now_ms)
+  run "${BUILDKIT_ENV[@]}" docker build -f "${IMG_DOCKERFILE[$i]}" --target binary --output "type=local,dest=$dest" "${args[@]}" "${IMG_CONTEXT[$i]}" ||
+    die "building the binary failed (see the build output above)"
+  say "built $dest/server (stripped, as $name carries it) and $dest/unstripped/server (with its symbol table) in $(seconds_since "$start") s"
+}
+
+# run ADDRESS PORT LOG_LEVEL: the first selected image in the foreground,
+# published on ADDRESS:PORT, until Ctrl-C (docker passes the signal on).
+run_image() {
+  local i=${rows[0]} address=$1 port=$2 level=$3
+  need_image "${IMG_NAME[$i]}"
+  say "serving on http://$address:$port (try: curl localhost:$port/info; Ctrl-C stops it)"
+  run docker run --rm --name "${IMG_NAME[$i]}-run" -p "$address:$port:8080" -e "LOG_LEVEL=$level" "${IMG_NAME[$i]}"
 }
 
 # dependencies: the Package.resolved inside each Swift image (the exact
@@ -107,28 +137,27 @@ dependencies() {
   rm -f "$WORK_TAR" "$WORK_TAR.linked"
 }
 
-# single_of ROW: the size in bytes of the single-stage image of the row's
-# example ("" when it has none, or it is not built).
-single_of() {
-  local j
-  for j in "${!IMG_NAME[@]}"; do
-    [ "${IMG_EXAMPLE[$j]}" = "${IMG_EXAMPLE[$1]}" ] && [ "${IMG_TYPE[$j]}" = single-stage ] || continue
-    image_size "${IMG_NAME[$j]}" 2>/dev/null
-    return 0
-  done
-}
-
 sizes() {
-  local i size layers zsize single factor rows_md=() csv=$RESULTS_DIR/sizes.csv
+  local i j size layers zsize factor rows_md=() csv=$RESULTS_DIR/sizes.csv
+  local -A single=()
   mkdir -p "$RESULTS_DIR"
+  # The single-stage image of each example measured (first: the manifests
+  # list it first), to say how many times smaller each image is.
+  for i in "${rows[@]}"; do
+    [ -z "${single[${IMG_EXAMPLE[$i]}]:-}" ] || continue
+    for j in "${!IMG_NAME[@]}"; do
+      [ "${IMG_EXAMPLE[$j]}" = "${IMG_EXAMPLE[$i]}" ] && [ "${IMG_TYPE[$j]}" = single-stage ] || continue
+      [ -n "$("$DOCKER" image ls -q "${IMG_NAME[$j]}")" ] || continue
+      single[${IMG_EXAMPLE[$i]}]=$(image_size "${IMG_NAME[$j]}") || exit 1
+    done
+  done
   echo "example,image,build_type,base,bytes,compressed_bytes,layers,smaller_than_single_stage" >"$csv.tmp"
   for i in "${rows[@]}"; do
     need_image "${IMG_NAME[$i]}"
-    read -r size layers < <(run docker image inspect --format '{{.Size}} {{len .RootFS.Layers}}' "${IMG_NAME[$i]}")
-    zsize=$(compressed_size "${IMG_NAME[$i]}")
+    read -r size zsize layers <<<"$(image_sizes "${IMG_NAME[$i]}")" || exit 1
+    [ -n "$layers" ] || exit 1
     # How many times smaller than the example's single-stage image.
-    single=$(single_of "$i")
-    factor=$(awk -v s="${single:-0}" -v b="$size" 'BEGIN { if (s > 0) printf "%.1f", s / b }')
+    factor=$(awk -v s="${single[${IMG_EXAMPLE[$i]}]:-0}" -v b="$size" 'BEGIN { if (s > 0) printf "%.1f", s / b }')
     echo "${IMG_EXAMPLE[$i]},${IMG_NAME[$i]},\"${IMG_TYPE[$i]}\",$(base_name "$i"),$size,$zsize,$layers,${factor}" >>"$csv.tmp"
     rows_md+=("| ${IMG_EXAMPLE[$i]} | ${IMG_NAME[$i]} | ${IMG_TYPE[$i]} | $(base_name "$i") | $(mb "$size") | $(mb "$zsize") | $layers | ${factor:+${factor}x} |")
   done
@@ -140,7 +169,7 @@ sizes() {
   echo "|---|---|---|---|---:|---:|---:|---:|"
   printf '%s\n' "${rows_md[@]}"
   echo
-  echo "(size: what docker images shows, 1 MB = 10^6 bytes; compressed: docker save | gzip -6, what a registry transfer costs; smaller: the example's single-stage size divided by this one; also in $RESULTS_DIR/sizes.csv and sizes.json)"
+  echo "(size: the unpacked size of the image's layers, what docker images shows on the classic image store, 1 MB = 10^6 bytes; compressed: each layer through gzip -6, what a registry transfer costs; both from docker save, the same on every image store; smaller: the example's single-stage size divided by this one; also in $RESULTS_DIR/sizes.csv and sizes.json)"
 }
 
 history() {
@@ -228,11 +257,13 @@ list() {
 command=${1:-}
 case $command in
   build) finished; require_engine; need_bases; build ;;
+  binary) require_engine; need_bases; binary "${2:?usage: lab.sh binary IMAGE DIR}" "${3:?usage: lab.sh binary IMAGE DIR}" ;;
+  run) require_engine; need_bases; [ -n "$("$DOCKER" image ls -q "${IMG_NAME[${rows[0]}]}")" ] || build; run_image "${2:-127.0.0.1}" "${3:-8080}" "${4:-info}" ;;
   sizes) finished; require_engine; need_bases; sizes ;;
   history | up | down | clean) require_engine; "$command" ;;
   smoke) smoke ;;
   list) list ;;
   dependencies) require_engine; WORK_TAR=$(mktemp); dependencies ;;
   finished) finished ;;
-  *) die "usage: dockerfiles/lab.sh build|sizes|history|up|smoke|down|clean|dependencies|list" ;;
+  *) die "usage: dockerfiles/lab.sh build|sizes|history|up|smoke|down|clean|binary|run|dependencies|list" ;;
 esac

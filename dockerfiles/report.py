@@ -234,8 +234,9 @@ def header(page):
 def sizes(page):
     rows = page.load("sizes.json")
     page.heading(2, "Image sizes", "sizes")
-    page.text("From make sizes: what docker images shows, and the bytes of docker save piped through gzip, "
-              "which is about what a registry transfer costs. MB are millions of bytes.")
+    page.text("From make sizes, read from docker save: the unpacked size of each image's layers (what docker images "
+              "shows on the classic image store), and each layer through gzip -6, which is about what a registry "
+              "transfer costs. MB are millions of bytes.")
     figure = paired_bytes([row["image"] for row in rows], [colour(row["example"]) for row in rows],
                           ("uncompressed", [row["bytes"] for row in rows]),
                           ("compressed", [row["compressed_bytes"] for row in rows]),
@@ -284,8 +285,8 @@ def binary(page):
     data = section(page, "binary.json", "Where the bytes of the static binary go", "binary")
     if not data:
         return
-    page.text("The server's fully static binary as make build builds it on this host (the scratch image's build "
-              "stage uses the same flags), its symbols summed by where their code comes from. It is ",
+    page.text("The server's fully static binary, as make build takes it out of the scratch image's build stage, "
+              "its symbols summed by where their code comes from. It is ",
               page.value("binary.json", "bytes", fmt="mb"), " with its symbols and ",
               page.value("binary.json", "stripped_bytes", fmt="mb"), " stripped, as the images ship it.")
     families = data["families"]

@@ -19,7 +19,9 @@ source tests/lib.sh
 
 RESULTS_DIR=${RESULTS_DIR:-results}
 PYTHON_TOOLS=${PYTHON_TOOLS:-.tools/venv/bin/python}
-SERVER_BIN=${SERVER_BIN:-swift-server/.build-static/release/server}
+SERVER_BIN=${SERVER_BIN:-swift-server/.build-image/unstripped/server}
+# make build writes the stripped binary, as the image carries it, beside.
+STRIPPED_BIN=$(dirname "$(dirname "$SERVER_BIN")")/server
 [ -x "$PYTHON_TOOLS" ] || die "no $PYTHON_TOOLS (run: make tools)"
 "$PYTHON_TOOLS" -c 'import matplotlib' 2>/dev/null || die "$PYTHON_TOOLS has no matplotlib (run: make tools)"
 require_engine
@@ -61,21 +63,26 @@ say "layers of the Swift server's images (docker history)"
 } | jq -s . >"$RESULTS_DIR/layers.json"
 
 # --- binary.json: where the bytes of the static binary go -------------------------------------
-if [ -f "$SERVER_BIN" ]; then
-  say "the static binary's symbols by origin (nm $SERVER_BIN)"
-  work=$(mktemp -d)
-  on_exit rm -rf "$work"
-  strip -o "$work/server" "$SERVER_BIN"
-  bash swift-server/scripts/symbol-families.sh "$SERVER_BIN" |
-    jq -R -s --arg binary "$SERVER_BIN" --argjson bytes "$(stat -c %s "$SERVER_BIN")" --argjson stripped "$(stat -c %s "$work/server")" '
+# When the page has the Swift server's images: make build's binary, taken
+# out of the scratch image's build (seconds once that image is built).
+swift_rows=0
+for i in "${rows[@]}"; do [ "${IMG_EXAMPLE[$i]}" != swift ] || swift_rows=$((swift_rows + 1)); done
+if [ "$swift_rows" -gt 0 ]; then
+  bash dockerfiles/lab.sh binary "${SERVER_IMAGE:-swift-app-scratch}" "$(dirname "$(dirname "$SERVER_BIN")")" >/dev/null ||
+    die "make build failed: the page needs the server's binary"
+fi
+if [ "$swift_rows" -gt 0 ] && [ -f "$SERVER_BIN" ] && [ -f "$STRIPPED_BIN" ]; then
+  say "the static binary's symbols by origin (nm $SERVER_BIN, in the Swift builder)"
+  families=$(builder bash swift-server/scripts/symbol-families.sh "$SERVER_BIN") || die "reading the binary's symbols failed"
+  jq -R -s --arg binary "$SERVER_BIN" --argjson bytes "$(wc -c <"$SERVER_BIN")" --argjson stripped "$(wc -c <"$STRIPPED_BIN")" '
       [split("\n")[] | select(length > 0) | split("\t") | {origin: .[1], bytes: (.[0] | tonumber)}] as $families |
       ($families | map(.bytes) | add) as $symbols |
       { binary: $binary, bytes: $bytes, stripped_bytes: $stripped, symbol_bytes: $symbols,
         no_symbol_bytes: ($stripped - $symbols),
         families: ($families | map(. + {share_percent: (.bytes / $symbols * 1000 | round / 10)})) }' \
-      >"$RESULTS_DIR/binary.json"
+    <<<"$families" >"$RESULTS_DIR/binary.json"
 else
-  say "no $SERVER_BIN: the page leaves out where the binary's bytes go (make build builds it)"
+  say "no Swift server image on the page: it leaves out where the static binary's bytes go"
   rm -f "$RESULTS_DIR/binary.json"
 fi
 

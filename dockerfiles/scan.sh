@@ -34,22 +34,23 @@ DOCKER_MOUNTS='^/(proc|dev|dev/pts|dev/mqueue|dev/shm|sys/fs/cgroup)$'
 
 # writable IMAGE: the mount points that stay writable when IMAGE runs with
 # --read-only (and the lab's hardening options), one per line, from the
-# container's own mount table; "exited" when it does not keep running.
-# (The mount table is read through /proc on this host: the engine must run
-# here, as make engine starts it.)
+# container's own mount table; "exited" when it does not keep running. The
+# table is read by a helper container from the lab's Debian base that shares
+# the container's process namespace (its PID 1 is the image's program), so
+# it needs no root on the host and works where the engine runs elsewhere
+# (Docker Desktop's virtual machine).
 SCAN_CONTAINER=swiftlab-scan-$$
 writable() {
-  local pid
+  local slim running
+  slim=$(locked 1 slim 5)
   run docker run -d --name "$SCAN_CONTAINER" --read-only --cap-drop ALL --security-opt no-new-privileges "$1" >/dev/null
   sleep 1
-  pid=$("$DOCKER" inspect --format '{{if .State.Running}}{{.State.Pid}}{{end}}' "$SCAN_CONTAINER")
-  if [ -z "$pid" ] || [ "$pid" = 0 ]; then
+  running=$("$DOCKER" inspect --format '{{.State.Running}}' "$SCAN_CONTAINER")
+  if [ "$running" != true ]; then
     echo exited
-  elif [ ! -r "/proc/$pid/mountinfo" ]; then
-    echo unknown
   else
-    show cat "/proc/$pid/mountinfo" '|' awk "'\$6 ~ /^rw/ { print \$5 }'"
-    awk '$6 ~ /^rw/ && $5 !~ /^\/proc\// { print $5 }' "/proc/$pid/mountinfo" | sort -u
+    run docker run --rm --pid "container:$SCAN_CONTAINER" --network none "$slim" cat /proc/1/mountinfo |
+      awk '$6 ~ /^rw/ && $5 !~ /^\/proc\// { print $5 }' | sort -u
   fi
   "$DOCKER" rm -fv "$SCAN_CONTAINER" >/dev/null
 }
@@ -78,8 +79,9 @@ security_lag() {
         printf "%s\t%s\t%s\t%s\n" "$image" "$package" "$installed" "$fixed"
       fi
     done'
-  show docker run --rm -i "$slim" bash -c "'apt-get update; ... dpkg --compare-versions INSTALLED lt SECURITY ...'"
-  "$DOCKER" run --rm -i "$slim" bash -c "$compare" ||
+  # On the host's network: the package mirror is all it reaches.
+  show docker run --rm -i --network host "$slim" bash -c "'apt-get update; ... dpkg --compare-versions INSTALLED lt SECURITY ...'"
+  "$DOCKER" run --rm -i --network host "$slim" bash -c "$compare" ||
     die "could not read Debian's security suite (is the package mirror reachable? make bases needs it too)"
 }
 
@@ -166,7 +168,7 @@ SUITE=$security_suite jq -r '
   def list: if length == 0 then "none" else map(sub("^/(usr/)?(s?bin/)?"; "")) | unique | join(", ") end;
   "| image | files | MB | OS packages | behind security | shell | package manager | curl, wget | setuid, setgid | user | writable with --read-only | layer findings |",
   "|---|---:|---:|---:|---:|---|---|---|---:|---|---|---:|",
-  (.images[] | "| \(.image) | \(.files) | \(.bytes / 100000 | round / 10) | \(.os_packages) | \(if $ENV.SUITE == "yes" then (.behind_security | length | tostring) else "-" end) | \(.shells | list) | \(.package_managers | list) | \(.fetchers | list) | \(.setuid + .setgid | length) | \(if .user == "" then "root" else .user end) | \(if .writable.all == ["exited"] then "(exited)" elif .writable.all == ["unknown"] then "(not read: a remote engine)" elif (.writable.image | length) == 0 then "none" else (.writable.image | join(", ")) end) | \(.layer_findings | length) |")
+  (.images[] | "| \(.image) | \(.files) | \(.bytes / 100000 | round / 10) | \(.os_packages) | \(if $ENV.SUITE == "yes" then (.behind_security | length | tostring) else "-" end) | \(.shells | list) | \(.package_managers | list) | \(.fetchers | list) | \(.setuid + .setgid | length) | \(if .user == "" then "root" else .user end) | \(if .writable.all == ["exited"] then "(exited)" elif (.writable.image | length) == 0 then "none" else (.writable.image | join(", ")) end) | \(.layer_findings | length) |")
 ' "$RESULTS_DIR/scan.json" >"$RESULTS_DIR/scan.md"
 echo
 cat "$RESULTS_DIR/scan.md"

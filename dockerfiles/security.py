@@ -33,6 +33,8 @@ import subprocess
 import sys
 import tarfile
 
+import imagesave
+
 DOCKER = os.environ.get("DOCKER") or "docker"
 
 SHELLS = ("sh", "bash", "dash", "ash", "zsh", "busybox")
@@ -59,8 +61,7 @@ def say(message):
     print(f"==> {message}", file=sys.stderr, flush=True)
 
 
-def show(argv):
-    print("$ " + " ".join(argv), file=sys.stderr, flush=True)
+show = imagesave.show
 
 
 def docker(*args):
@@ -337,26 +338,18 @@ def layers(image, build_ca=None):
                               "md5": hashlib.md5(content).hexdigest() if content is not None else None})
         return files, found, deleted
 
-    # `docker save` streamed: each layer's tar is read as it passes, and
-    # manifest.json, at the end, gives their order.
-    argv = [DOCKER, "save", image]
-    show(argv)
-    save = subprocess.Popen(argv, stdout=subprocess.PIPE)
-    read, links, manifest = {}, {}, None
-    with tarfile.open(fileobj=save.stdout, mode="r|") as outer:
-        for member in outer:
-            if member.name.endswith("layer.tar") and member.issym():
-                links[member.name] = os.path.normpath(os.path.join(os.path.dirname(member.name), member.linkname))
-            elif member.name.endswith("layer.tar") and member.isfile():
-                with tarfile.open(fileobj=outer.extractfile(member), mode="r|") as tar:
-                    read[member.name] = read_layer(tar)
-            elif member.name == "manifest.json":
-                manifest = json.load(outer.extractfile(member))[0]
-    if save.wait() != 0 or manifest is None:
-        sys.exit(f"error: docker save {image} failed")
+    # `docker save` streamed (either layout, imagesave.py): each layer's tar
+    # is read as it passes, and the results come back in the image's order.
+    def read_stream(stream):
+        with tarfile.open(fileobj=stream, mode="r|", bufsize=imagesave.CHUNK) as tar:
+            return read_layer(tar)
+
+    try:
+        read, _config = imagesave.docker_save(image, read_stream)
+    except imagesave.SaveError as error:
+        sys.exit(f"error: {error}")
     found, deleted = [], {}
-    for number, layer in enumerate(manifest["Layers"], 1):
-        files, layer_found, layer_deleted = read[links.get(layer, layer)]
+    for number, (files, layer_found, layer_deleted) in enumerate(read, 1):
         found += [dict(finding, layer=number) for finding in layer_found]
         deleted[number] = layer_deleted
         report["layers"].append({"layer": number, "diff_id": diff_ids[number - 1] if number <= len(diff_ids) else "", "files": files})

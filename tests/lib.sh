@@ -311,14 +311,30 @@ engine_answers() {
 
 # use_docker: set DOCKER to the client to use, or stop (docker_client has
 # already said why, in one line).
+# BUILDKIT_ENV: what a printed docker build needs before it to use BuildKit:
+# DOCKER_BUILDKIT=1 for a client without buildx (Docker 20.10's, where the
+# classic builder is the default), nothing where BuildKit is the default.
 use_docker() {
   DOCKER=$(docker_client) || exit 1
+  BUILDKIT_ENV=()
+  # shellcheck disable=SC2034 # read by the steps that print a docker build
+  [ "$(docker_build_kind "$DOCKER")" = buildx ] || BUILDKIT_ENV=(DOCKER_BUILDKIT=1)
 }
 
 # require_engine: use_docker, and stop with one line unless an engine answers.
 require_engine() {
   use_docker
   engine_answers "$DOCKER" || die "no Docker engine answers (run: make engine)"
+}
+
+# image_store: the engine's image store, "containerd" (Docker Desktop's
+# default for new installs) or "classic" (overlay2 and the other graph
+# drivers).
+image_store() {
+  case $("$DOCKER" info --format '{{.Driver}} {{range .DriverStatus}}{{index . 1}} {{end}}' 2>/dev/null) in
+    *io.containerd.snapshotter*) echo containerd ;;
+    *) echo classic ;;
+  esac
 }
 
 # base_args DOCKERFILE: the build arguments naming a base image (ARG ..._IMAGE)
@@ -371,6 +387,44 @@ build_args() {
       say "no CA bundle on this host: $1 fetches packages with the tools' own (set BUILD_CA_BUNDLE where the network re-signs TLS)" >&2
     fi
   fi
+}
+
+# --- The Swift builder: every Swift step runs in a container -------------------
+# The host needs no Swift, no binutils and no compiler: builds, XCTest and
+# the binary analyses (nm, strip, readelf, ldd) run in the Swift builder
+# image that `make bases` pinned for SWIFT_IMAGE, the same one the
+# Dockerfiles build with.
+
+# swift_builder: the pinned Swift builder image (after checking that the
+# image there is still the one pinned).
+swift_builder() {
+  local image id
+  image=$(locked 2 SWIFT_IMAGE 5 2>/dev/null)
+  [ -n "$image" ] || die "no Swift builder image pinned in $LOCK (run: make bases)"
+  id=$(locked 2 SWIFT_IMAGE 7)
+  [ "$("$DOCKER" image inspect --format '{{.Id}}' "$image" 2>/dev/null)" = "$id" ] ||
+    die "$image is not the Swift builder $LOCK pins (${id:7:12}): it was rebuilt, removed or retagged since; run: make bases"
+  echo "$image"
+}
+
+# builder [--quiet] [--in DIR] COMMAND ARG...: run COMMAND in the Swift
+# builder, as this user (the files it writes are the user's), with the lab's
+# folder mounted at /lab and DIR (from the lab's root; default: the root) as
+# its working folder, showing the docker command first unless --quiet (for
+# the helper commands of an analysis). HOME is /tmp: the user has no home
+# folder in the image.
+builder() {
+  local dir=/lab quiet='' image args
+  while :; do
+    case $1 in
+      --quiet) quiet=1; shift ;;
+      --in) [ "$2" = . ] || dir=/lab/$2; shift 2 ;;
+      *) break ;;
+    esac
+  done
+  image=$(swift_builder) || exit 1
+  args=(run --rm -u "$(id -u):$(id -g)" -e HOME=/tmp -v "$PWD:/lab" -w "$dir" "$image" "$@")
+  if [ -n "$quiet" ]; then "$DOCKER" "${args[@]}"; else run docker "${args[@]}"; fi
 }
 
 # oci_labels ROW: --label for the OCI annotations of the row's image: its
@@ -532,28 +586,36 @@ image_program() {
   "$DOCKER" image inspect --format '{{range .Config.Entrypoint}}{{.}}{{"\n"}}{{end}}{{range .Config.Cmd}}{{.}}{{"\n"}}{{end}}' "$1" | head -n1
 }
 
-# image_size IMAGE: the uncompressed size in bytes, as the engine reports it.
-image_size() { "$DOCKER" image inspect --format '{{.Size}}' "$1"; }
-
-# compressed_size IMAGE: bytes of `docker save IMAGE | gzip -6`, what a
-# registry transfer costs. pigz (gzip on every core) when present. Cached
-# by image ID in $RESULTS_DIR, since compressing a large image takes minutes.
-compressed_size() {
-  local id cache=${RESULTS_DIR:-results}/compressed-sizes.tsv size zip=gzip bytes
-  command -v pigz >/dev/null 2>&1 && zip=pigz
+# image_sizes IMAGE: "BYTES COMPRESSED LAYERS" of IMAGE, measured the same
+# way on every engine and image store, from `docker save`
+# (dockerfiles/imagesave.py): BYTES, the unpacked size of its layers (the
+# files and links they hold: what the classic store's `docker images`
+# shows; the containerd store shows other figures there), COMPRESSED, each
+# layer's tar through gzip -6 (pigz when present), what a registry transfer
+# costs. Cached by image ID in $RESULTS_DIR/image-sizes.tsv, since
+# compressing a large image takes minutes.
+image_sizes() {
+  local id cache=${RESULTS_DIR:-results}/image-sizes.tsv sizes hint json
   id=$("$DOCKER" image inspect --format '{{.Id}}' "$1") || return 1
-  size=$(awk -v id="$id" '$1 == id { print $2 }' "$cache" 2>/dev/null | tail -n1)
-  if [ -z "$size" ]; then
-    bytes=$(image_size "$1")
+  sizes=$(awk -F'\t' -v id="$id" '$1 == id { print $2, $3, $4 }' "$cache" 2>/dev/null | tail -n1)
+  show python3 dockerfiles/imagesave.py sizes "$1"
+  if [ -n "$sizes" ]; then
+    say "(measured before: $cache has the figures of image ${id:7:12})" >&2
+  else
     # About 25 MB/s on 2 cores: say so when it takes minutes.
-    say "measuring the compressed size of $1 ($(mb "$bytes"))$( ((bytes >= 3000000000)) && echo ": about $((bytes / 1500000000)) minutes")" >&2
-    show docker save "$1" '|' "$zip" -6 '|' wc -c
-    size=$("$DOCKER" save "$1" | "$zip" -6 | wc -c)
+    hint=$("$DOCKER" image inspect --format '{{.Size}}' "$1")
+    say "measuring $1: every layer of docker save, unpacked and through gzip -6$( ((hint >= 3000000000)) && echo ": about $((hint / 1500000000)) minutes")" >&2
+    # It prints its docker save (stderr) and, failing, one line why.
+    json=$(DOCKER=$DOCKER python3 dockerfiles/imagesave.py sizes "$1") || return 1
+    sizes=$(jq -r '"\(.bytes) \(.compressed_bytes) \(.layers)"' <<<"$json")
     mkdir -p "$(dirname "$cache")"
-    printf '%s\t%s\n' "$id" "$size" >>"$cache"
+    printf '%s\t%s\n' "$id" "${sizes// /$'\t'}" >>"$cache"
   fi
-  echo "$size"
+  echo "$sizes"
 }
+
+# image_size IMAGE: image_sizes' unpacked bytes alone.
+image_size() { local sizes; sizes=$(image_sizes "$1") || return 1; echo "${sizes%% *}"; }
 
 # wait_healthy CONTAINER SECONDS: wait for the container's HEALTHCHECK to
 # report healthy. Fails at once if the container stops, or after SECONDS.

@@ -3,14 +3,14 @@
 #
 #   tests/run.sh [--swift PACKAGE_DIR]... [SHELL_TEST_FILE]...
 #
-# Each Swift package runs `swift test` (XCTest); each shell test file runs on
+# Each Swift package runs `swift test` (XCTest) in the Swift builder image
+# (make bases pins it), the package's build in PACKAGE_DIR/.build-test; each shell test file runs on
 # its own and reports its counts through tests/lib.sh. Logs go to
 # $RESULTS_DIR/test (default results/test).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib.sh
 
-SWIFT=${SWIFT:-swift}
 RESULTS_DIR=${RESULTS_DIR:-results}
 LOG_DIR=$RESULTS_DIR/test
 mkdir -p "$LOG_DIR"
@@ -31,8 +31,8 @@ run_swift_tests() {
   local package=$1 name log status executed failures
   name=$(basename "$package")
   log=$LOG_DIR/swift-$name.log
-  say "swift test in $package (XCTest; log: $log): the first build takes about 5 minutes"
-  "$SWIFT" test --disable-swift-testing --package-path "$package" 2>&1 | tee "$log" | swift_progress
+  say "swift test in $package, in the Swift builder (XCTest; log: $log): the first build takes about 5 minutes"
+  builder --in "$package" swift test --disable-swift-testing --scratch-path .build-test 2>&1 | tee "$log" | swift_progress
   status=${PIPESTATUS[0]}
   # XCTest's last "Executed N tests, with M failures" line is the total.
   read -r executed failures < <(sed -nE 's/^[[:space:]]*Executed ([0-9]+) tests?, with ([0-9]+) failures?.*/\1 \2/p' "$log" | tail -n 1)
@@ -60,6 +60,7 @@ run_shell_test() {
   fi
 }
 
+[ ${#swift_packages[@]} -eq 0 ] || require_engine
 for package in "${swift_packages[@]}"; do run_swift_tests "$package"; done
 for file in "${shell_tests[@]}"; do run_shell_test "$file"; done
 

@@ -86,7 +86,7 @@ fi
 # --- make report on this bench's results: read back, and seen in a browser --------------------
 results=$WORK/results
 cp results/bases.json "$results/"
-[ ! -f results/compressed-sizes.tsv ] || cp results/compressed-sizes.tsv "$results/"
+[ ! -f results/image-sizes.tsv ] || cp results/image-sizes.tsv "$results/"
 out=$("$PYTHON_TOOLS" dockerfiles/report.py "$WORK/nothing" 2>&1)
 assert_eq "report.py with no sizes.json: one line, and a non-zero exit" "1|error: no $WORK/nothing/sizes.json (run: make sizes)" "$?|$out"
 if out=$(IMAGES=$images RESULTS_DIR=$results bash dockerfiles/report.sh 2>&1); then

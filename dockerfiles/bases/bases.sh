@@ -104,6 +104,7 @@ slim_recipe() {
 
 build_slim() {
   local name=$1 recipe=$2 tar mirrors=() opts=() line
+  [ "$(id -u)" -eq 0 ] || die "$name is out of date (its recipe changed), and rebuilding it (mmdebstrap) needs root: run sudo make bases BASES=local"
   command -v mmdebstrap >/dev/null || bash tests/host-tools.sh mmdebstrap:mmdebstrap
   while read -r line; do mirrors+=("$line"); done < <(debian_sources)
   while read -r line; do opts+=(--aptopt="$line"); done < <(apt_options)
@@ -143,7 +144,7 @@ target_recipe() {
 build_target() {
   local name=$1 recipe=$2 dockerfile=$3 target=$4
   say "building $name ($dockerfile, target $target)"
-  run DOCKER_BUILDKIT=1 docker build --progress=plain --target "$target" --build-arg "DEBIAN_IMAGE=$SLIM" \
+  run "${BUILDKIT_ENV[@]}" docker build --progress=plain --target "$target" --build-arg "DEBIAN_IMAGE=$SLIM" \
     --label "$RECIPE_LABEL=$recipe" -t "$name" -f "$BASES_DIR/$dockerfile" "$BASES_DIR" 2>&1 | progress
 }
 
@@ -160,6 +161,7 @@ toolchain_root() {
   [ -x "$root/usr/bin/swift" ] || { [ -x "$root/bin/swift" ] && root=$(dirname "$root"); }
   [ -x "$root/usr/bin/swift" ] ||
     die "SWIFT_TOOLCHAIN=$root has no usr/bin/swift: set SWIFT_TOOLCHAIN to a Linux Swift toolchain folder (the one holding usr/bin/swift)"
+  command -v file >/dev/null || bash tests/host-tools.sh file:file
   file -L "$root/usr/bin/swift-frontend" | grep -q "ELF 64-bit.*$(uname -m | sed 's/_/-/')" ||
     die "$root/usr/bin/swift-frontend is not a Linux $(uname -m) program: set SWIFT_TOOLCHAIN to a Linux toolchain for $(uname -m)"
   echo "$root"
@@ -199,7 +201,7 @@ build_swift() {
   [ ! -s "$context/gitconfig" ] || printf '[safe]\n\tdirectory = *\n' >>"$context/gitconfig"
   cp "$BASES_DIR/Dockerfile.swift" "$context/Dockerfile"
   say "building $name: this copies $(du -sh "$context" | cut -f1) into the engine, about 2 minutes"
-  run DOCKER_BUILDKIT=1 docker build --progress=plain --build-arg "DEBIAN_IMAGE=$SLIM" \
+  run "${BUILDKIT_ENV[@]}" docker build --progress=plain --build-arg "DEBIAN_IMAGE=$SLIM" \
     --label "$RECIPE_LABEL=$recipe" -t "$name" "$context" 2>&1 | progress
   rm -rf "$context"
 }
@@ -222,9 +224,23 @@ if [ "$BASES" = auto ]; then
     BASES=registry
     say "BASES=auto: the registry answers; using the official images"
   else
+    # The engine's own words, or the time-out's.
+    why=$(grep . <<<"$out" | tail -n1)
+    why=${why:-no answer within PULL_TIMEOUT=${PULL_TIMEOUT}s}
+    # Local bases start with a Debian bootstrap (mmdebstrap), which needs
+    # root: never fall back to them for a user who cannot build them.
+    if [ "$(id -u)" -ne 0 ] && ! { [ "$(jq -r .mode "$RECORD" 2>/dev/null)" = local ] && all_present "${locals[0]}"; }; then
+      die "BASES=auto: the registry does not answer (docker pull ${officials[0]}: $why); check the engine's network or proxy settings and run make bases again (building local bases instead needs root: sudo make bases BASES=local)"
+    fi
     BASES=local
-    say "BASES=auto: the registry does not answer (docker pull ${officials[0]}: $(tail -n1 <<<"${out:-timed out after ${PULL_TIMEOUT}s}" | cut -c1-90)...); using local bases built from Debian packages"
+    say "BASES=auto: the registry does not answer (docker pull ${officials[0]}: $why); using local bases built from Debian packages"
   fi
+fi
+
+# The local slim base is bootstrapped with mmdebstrap as root: say so before
+# any work, not after minutes of it.
+if [ "$BASES" = local ] && [ "$(id -u)" -ne 0 ] && [ -z "$(image_id "${locals[0]}")" ]; then
+  die "BASES=local: the Debian base ${locals[0]} is not here, and building it (mmdebstrap) needs root: run sudo make bases BASES=local once, or use the official images (BASES=registry)"
 fi
 
 # pinned KEY MODE COLUMN: a column of the lock's row for KEY (see locked in
@@ -313,10 +329,15 @@ lock_row() {
   id=$(image_id "$name") || return 0
   if [ "$BASES" = registry ]; then
     digest=$("$DOCKER" image inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' "$name" | grep -m1 "^${name%:*}@" | cut -d@ -f2 || true)
-    reference=${digest:+${name%:*}@$digest}
+    # On the containerd image store BuildKit asks the registry for a base
+    # named by digest even when it is here, so FROM gets the name there; the
+    # image ID, which that store makes the digest, is checked before every
+    # build all the same (build_args in tests/lib.sh).
+    [ "$STORE" = containerd ] || reference=${digest:+${name%:*}@$digest}
   fi
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$key" "$arg" "$BASES" "$name" "${reference:-$name}" "${digest:-$id}" "$id"
 }
+STORE=$(image_store)
 old_lock=$(cat "$LOCK" 2>/dev/null || true)
 {
   printf '# The base images the lab builds on, pinned: written by make bases, used by\n'

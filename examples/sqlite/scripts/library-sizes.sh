@@ -8,9 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../../.."
 source tests/lib.sh
 
-SWIFT=${SWIFT:-swift}
 RESULTS_DIR=${RESULTS_DIR:-results}
 mkdir -p "$RESULTS_DIR"
+require_engine
 csv=$RESULTS_DIR/sqlite-library-sizes.csv
 # Git-ignored (.build-*): the probes' packages and their build folders stay
 # between runs, so a second run takes seconds.
@@ -56,17 +56,17 @@ print(try queue.read { db in try String.fetchOne(db, sql: "SELECT text FROM note
 echo "library,bytes,stripped_bytes,foundation_internationalization,sqlite" >"$csv"
 rows=()
 for name in probe-sqlite-nio probe-grdb; do
-  say "building the $name probe (swift build -c release -Xswiftc -static-executable)"
-  run "$SWIFT" build --package-path "$probes/$name" -c release -Xswiftc -static-executable 2>&1 | swift_progress
+  say "building the $name probe in the Swift builder (swift build -c release -Xswiftc -static-executable)"
+  builder --in "$probes/$name" swift build -c release -Xswiftc -static-executable -Xswiftc -gnone 2>&1 | swift_progress
   bin=$probes/$name/.build/release/Probe
-  out=$("$bin")
+  out=$(builder "$bin")
   [ "$out" = hello ] || die "the $name probe printed '$out', not hello"
-  strip -o "$probes/$name.stripped" "$bin"
-  bytes=$(stat -c %s "$bin") stripped=$(stat -c %s "$probes/$name.stripped")
+  IFS=$'\t' read -r _ bytes stripped _ _ < <(builder bash swift-server/scripts/binary-facts.sh "$bin") ||
+    die "measuring the $name probe failed"
   # Full Foundation brings FoundationInternationalization and ICU's data.
   # (grep -c reads to the end: grep -q would stop nm early, and pipefail
   # would take that for a failure.)
-  symbols=$(nm "$bin" 2>/dev/null | grep -c 'FoundationInternationalization' || true)
+  symbols=$(builder --quiet nm "$bin" 2>/dev/null | grep -c 'FoundationInternationalization' || true)
   if [ "$symbols" -gt 0 ]; then intl="yes ($symbols symbols)"; else intl=no; fi
   # SQLite compiled in from the package's own copy, or the system's library.
   if grep -rqs 'link "sqlite3"\|linkedLibrary("sqlite3")' "$probes/$name/.build/checkouts"/*/Package.swift "$probes/$name/.build/checkouts"/*/Sources/*/module.modulemap; then
