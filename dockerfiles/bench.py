@@ -11,13 +11,20 @@ runs, so that a learner can run them by hand:
             PORT, then GET /healthz every 5 ms until the first 200; the
             time from just before `docker run` to that answer, in ms.
   memory    the resident memory of the container's processes (the sum of
-            their VmRSS, read in /proc on this host), idle 2 s after the
+            their VmRSS, read from the container's own /proc by a helper
+            container from the lab's Debian base, $PROBE_IMAGE, that
+            shares its process namespace), idle 2 s after the
             first 200, and again right after the load; and the part of it
             that is the processes' own (RssAnon: heap and stacks), not
             pages of the image's files (the binary's code), which every
             container of the same image shares through the page cache.
   load      wrk on / over loopback, for S seconds, 2 threads and C
             connections: requests per second and the p50 and p99 latency.
+            wrk runs in a container too ($WRK_IMAGE, which make bench
+            builds), on the host's network beside the server: nothing to
+            install on the host, and on Docker Desktop both are in its
+            virtual machine, so it measures the server, not the port
+            forwarding to your Mac or PC.
 
   bench.py startup IMAGE --port PORT [--run-arg ARG]...
 
@@ -50,7 +57,17 @@ import time
 
 from security import DOCKER, docker, say, show
 
+WRK_IMAGE = os.environ.get("WRK_IMAGE") or "swiftlab-tools/wrk"
+PROBE_IMAGE = os.environ.get("PROBE_IMAGE") or "debian:bookworm-slim"
 POLL_SECONDS = 0.005
+# The helper's shell reads every process's status but its own, with
+# builtins only, so that it starts no other process to count.
+MEMORY_SCRIPT = r"""for status in /proc/[0-9]*/status; do
+  pid=${status#/proc/}; [ "${pid%/status}" = "$$" ] && continue
+  while read -r key value _; do
+    case $key in VmRSS:) echo "rss $value" ;; RssAnon:) echo "anon $value" ;; esac
+  done <"$status"
+done"""
 STARTUP_LIMIT_SECONDS = 60
 
 
@@ -114,23 +131,25 @@ def container_name():
 
 
 def resident_kb(name):
-    """The sums of VmRSS and of RssAnon over the container's processes, in kB."""
-    pids = docker("top", name, "-eo", "pid").split()[1:]
+    """The sums of VmRSS and of RssAnon over the container's processes, in
+    kB, from its own /proc (a helper container in its process namespace)."""
+    text = docker("run", "--rm", "--pid", f"container:{name}", "--network", "none", PROBE_IMAGE, "sh", "-c", MEMORY_SCRIPT)
     total = own = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/status") as status:
-                text = status.read()
-            total += int(re.search(r"^VmRSS:\s+(\d+) kB", text, re.M).group(1))
-            own += int(re.search(r"^RssAnon:\s+(\d+) kB", text, re.M).group(1))
-        except (OSError, AttributeError):
-            continue
+    for line in text.splitlines():
+        key, _, value = line.partition(" ")
+        if key == "rss":
+            total += int(value)
+        elif key == "anon":
+            own += int(value)
+    if total == 0:
+        sys.exit(f"error: no process of {name} found in its /proc")
     return total, own
 
 
 def wrk(port, seconds, connections):
     """wrk against / on loopback: requests per second, p50 and p99 in ms."""
-    argv = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", f"http://127.0.0.1:{port}/"]
+    argv = [DOCKER, "run", "--rm", "--network", "host", WRK_IMAGE,
+            "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", f"http://127.0.0.1:{port}/"]
     show(argv)
     result = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 30)
     if result.returncode != 0:

@@ -27,7 +27,6 @@ BENCH_TRANSFER=${BENCH_TRANSFER:-1}
 BENCH_LINK_MBIT=${BENCH_LINK_MBIT:-100}
 BENCH_LINK_MAX_MB=${BENCH_LINK_MAX_MB:-60}
 OUT=$RESULTS_DIR/bench
-BENCH=(env DOCKER="${DOCKER:-docker}" "$PYTHON_TOOLS" dockerfiles/bench.py)
 
 for setting in BENCH_PORT BENCH_STARTUP_RUNS BENCH_LOAD_SECONDS BENCH_CONNECTIONS BENCH_LINK_MBIT BENCH_LINK_MAX_MB; do
   [[ ${!setting} =~ ^[1-9][0-9]*$ ]] || die "$setting=${!setting}: expected a whole number above 0"
@@ -42,9 +41,19 @@ if [ "$BENCH_TRANSFER" = 1 ] && [ "$(id -u)" -ne 0 ]; then
   BENCH_TRANSFER=0 TRANSFER_WHY="they need root"
   say "transfer figures left out: they start a second, empty Docker engine and slow its network with tc, which needs root (sudo make bench measures them too; BENCH_TRANSFER=0 leaves them out without this line)"
 fi
-bash tests/host-tools.sh wrk:wrk curl:curl
+bash tests/host-tools.sh curl:curl
 [ -x "$PYTHON_TOOLS" ] || die "no $PYTHON_TOOLS (run: make tools)"
 require_engine
+# wrk in an image of its own, from the lab's Debian base, and that base as
+# the helper that reads each container's memory from its own /proc.
+PROBE_IMAGE=$(locked 1 slim 5)
+[ -n "$PROBE_IMAGE" ] || die "no Debian base pinned in $LOCK (run: make bases)"
+WRK_IMAGE=swiftlab-tools/wrk
+mapfile -t wrk_args < <(build_args dockerfiles/Dockerfile.wrk)
+say "building $WRK_IMAGE (Debian's wrk on the lab's Debian base; seconds once cached)"
+run "${BUILDKIT_ENV[@]}" docker build -q -f dockerfiles/Dockerfile.wrk -t "$WRK_IMAGE" "${wrk_args[@]}" dockerfiles >/dev/null ||
+  die "building $WRK_IMAGE failed (it installs Debian's wrk package: is the package mirror reachable from builds?)"
+BENCH=(env DOCKER="$DOCKER" WRK_IMAGE="$WRK_IMAGE" PROBE_IMAGE="$PROBE_IMAGE" "$PYTHON_TOOLS" dockerfiles/bench.py)
 # With host networking the port is the host's own: it must be free.
 ! curl -s --max-time 1 -o /dev/null "http://127.0.0.1:$BENCH_PORT/" ||
   die "something already answers on 127.0.0.1:$BENCH_PORT: set BENCH_PORT to a free port"

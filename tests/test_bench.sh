@@ -78,6 +78,10 @@ if out=$(BENCH_QUICK=1 BENCH_PORT=$port IMAGES=$images EXAMPLE='' RESULTS_DIR=$W
     "$(ip netns list 2>/dev/null | grep swiftlab-bench-runner; ls /run/swiftlab-bench-runner.sock 2>/dev/null)"
   check "make bench prints the table, with the ratios" grep -qE '^\| swift-app-scratch \| .* ms \(.*\) \([0-9.]+x\) \|' <<<"$out"
   check "make bench prints the docker commands it runs" grep -qE '^\$ [^ ]*docker run -d --name swiftlab-bench-[0-9]+ --network host' <<<"$out"
+  check "make bench runs wrk in its own image, on the host's network beside the server (no wrk on the host)" \
+    grep -qE '^\$ [^ ]*docker run --rm --network host swiftlab-tools/wrk -t2 -c[0-9]+ ' <<<"$out"
+  check "make bench reads memory from the container's own /proc, through a helper in its process namespace" \
+    grep -qE '^\$ [^ ]*docker run --rm --pid container:swiftlab-bench-[0-9]+ --network none ' <<<"$out"
   assert_eq "make bench leaves no container behind" "" "$("$DOCKER" ps -aq --filter name=swiftlab-bench-)"
 else
   fail "make bench BENCH_QUICK=1 IMAGES='$images' runs" "$(tail -n 15 <<<"$out")"
