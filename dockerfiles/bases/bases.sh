@@ -262,7 +262,18 @@ for i in "${!keys[@]}"; do
     name=${locals[$i]}
     case ${recipes[$i]} in
       mmdebstrap) recipe=$(slim_recipe) ;;
-      Dockerfile.swift) TOOLCHAIN=$(toolchain_root); recipe=$(swift_recipe) ;;
+      Dockerfile.swift)
+        # Without a toolchain here (the toolbox, a learner's machine), a
+        # builder that is already here is kept as it was built.
+        if TOOLCHAIN=$(toolchain_root 2>/dev/null); then
+          recipe=$(swift_recipe)
+        elif [ -n "$(image_id "$name")" ]; then
+          recipe=$(image_label "$name" "$RECIPE_LABEL")
+          say "no Swift toolchain here to check $name against: keeping it as it was built"
+        else
+          TOOLCHAIN=$(toolchain_root) || exit 1
+        fi
+        ;;
       Dockerfile.*:*) recipe=$(target_recipe "${recipes[$i]%%:*}" "${recipes[$i]#*:}") ;;
       *) die "unknown recipe ${recipes[$i]} in $BASES_DIR/bases.tsv" ;;
     esac
