@@ -235,8 +235,8 @@ def sizes(page):
     rows = page.load("sizes.json")
     page.heading(2, "Image sizes", "sizes")
     page.text("From make sizes, read from docker save: the unpacked size of each image's layers (what docker images "
-              "shows on the classic image store), and each layer through gzip -6, which is about what a registry "
-              "transfer costs. MB are millions of bytes.")
+              "shows on the classic image store), and each layer compressed with gzip, which is about what a "
+              "registry transfer costs. MB are millions of bytes.")
     figure = paired_bytes([row["image"] for row in rows], [colour(row["example"]) for row in rows],
                           ("uncompressed", [row["bytes"] for row in rows]),
                           ("compressed", [row["compressed_bytes"] for row in rows]),
