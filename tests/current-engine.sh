@@ -80,9 +80,11 @@ ce_start() {
     exec dockerd' sh "$(realpath "$CE_ROOT")"
   CE_PID=$DETACHED_PID
   echo "$CE_PID" >"$CE_DIR/dockerd.pid"
+  # Until the process has entered its root, nsenter would find the host's
+  # root, client and engine: wait for this engine's own data root.
   for _ in $(seq 1 300); do
     kill -0 "$CE_PID" 2>/dev/null || break
-    ce_docker version >/dev/null 2>&1 && return 0
+    [ "$(ce_docker info --format '{{.DockerRootDir}}' 2>/dev/null)" = "/var/lib/docker-$store" ] && return 0
     sleep 0.2
   done
   die "the current engine ($store store) did not start: $(grep -m1 -E 'failed to start|level=(error|fatal)' "$CE_DIR/dockerd-$store.log" || tail -n1 "$CE_DIR/dockerd-$store.log")"

@@ -29,9 +29,14 @@ for tool in "$DOCKER" make git cat cut dirname id cksum ls; do ln -s "$(command 
 # The learner's copy of the lab (as a clone has it, with this checkout's
 # changes), and the bases make bases recorded: they are in the engine
 # already, and local bases would need root to build.
+# A clone with this checkout's origin and its changes on top: the images it
+# builds get the same labels, so they are the same images, not new ones
+# under the same names for the other suites.
 LAB=$WORK/lab
-mkdir -p "$LAB/results" "$LAB/$(dirname "$LOCK")"
+git clone -q --no-hardlinks . "$LAB" || die "cannot clone the lab into $LAB"
+git -C "$LAB" remote set-url origin "$(git config --get remote.origin.url || pwd)"
 git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C "$LAB"
+mkdir -p "$LAB/results" "$LAB/$(dirname "$LOCK")"
 cp "$RESULTS_DIR/bases.json" "$LAB/results/"
 cp "$LOCK" "$LAB/$LOCK"
 chown -R "$TOOLBOX_USER" "$WORK"
@@ -89,10 +94,13 @@ else
   fail "./toolbox bench BENCH_QUICK=1 IMAGES=go-app-scratch runs, as the learner" "$(tail -n 10 <<<"$out")"
 fi
 
+before=$("$DOCKER" image inspect --format '{{.Id}}' go-app-scratch 2>/dev/null)
 if out=$(as_learner test-quick IMAGES=go-app-scratch TESTS=tests/test_units.sh 2>&1); then
   assert_match "./toolbox test-quick ends in its closing line" '(^|'$'\n'')[0-9]+ passed, 0 failed$' "$out"
 else
   fail "./toolbox test-quick IMAGES=go-app-scratch TESTS=tests/test_units.sh" "$(tail -n 10 <<<"$out")"
 fi
+assert_eq "the learner's make images gave the same go-app-scratch (image ID), not a new one under its name" \
+  "$before" "$("$DOCKER" image inspect --format '{{.Id}}' go-app-scratch 2>/dev/null)"
 
 finish
