@@ -113,6 +113,10 @@ def layer_stream(member_file):
                         "(build with the default gzip compression)")
     if len(head) >= 262 and head[257:262] == b"ustar":
         return "tar", peeked
+    # An empty layer (a RUN that changed no file) is a tar of its end
+    # marker alone: zero bytes.
+    if len(head) == 512 and not head.strip(b"\0"):
+        return "tar", peeked
     return "other", peeked
 
 

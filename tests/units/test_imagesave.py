@@ -121,6 +121,14 @@ class ReadSaveTests(unittest.TestCase):
             # pigz and zlib differ by a few bytes of framing and blocking.
             self.assertLess(abs(compressed - expected), 64 + expected // 100)
 
+    def test_an_empty_layer_is_a_layer(self):
+        empty = tar_bytes([])
+        manifest = [{"Config": "abc.json", "Layers": ["l1/layer.tar", "l2/layer.tar"]}]
+        stream = outer_tar([("l1/layer.tar", LAYER1), ("l2/layer.tar", empty), ("manifest.json", json.dumps(manifest).encode())])
+        found, _ = imagesave.read_save(stream, imagesave.layer_sizes)
+        self.assertEqual([layer[0] for layer in found][1], 0)
+        self.assertEqual(len(found), 2)
+
     def test_a_missing_layer_is_an_error_not_a_key_error(self):
         manifest = [{"Config": "abc.json", "Layers": ["l1/layer.tar", "gone/layer.tar"]}]
         stream = outer_tar([("l1/layer.tar", LAYER1), ("manifest.json", json.dumps(manifest).encode())])
