@@ -264,10 +264,11 @@ for i in "${!keys[@]}"; do
       mmdebstrap) recipe=$(slim_recipe) ;;
       Dockerfile.swift)
         # Without a toolchain here (the toolbox, a learner's machine), a
-        # builder that is already here is kept as it was built.
+        # builder that is already here is kept as it was built. A
+        # SWIFT_TOOLCHAIN that was set and is wrong is an error, always.
         if TOOLCHAIN=$(toolchain_root 2>/dev/null); then
           recipe=$(swift_recipe)
-        elif [ -n "$(image_id "$name")" ]; then
+        elif [ -z "$SWIFT_TOOLCHAIN" ] && [ -n "$(image_id "$name")" ]; then
           recipe=$(image_label "$name" "$RECIPE_LABEL")
           say "no Swift toolchain here to check $name against: keeping it as it was built"
         else
