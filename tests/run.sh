@@ -16,6 +16,9 @@ LOG_DIR=$RESULTS_DIR/test
 mkdir -p "$LOG_DIR"
 COUNTS=$LOG_DIR/counts
 : >"$COUNTS"
+# Seconds per suite ("NAME SECONDS"), for the table at the end.
+TIMES=$LOG_DIR/times
+: >"$TIMES"
 
 swift_packages=()
 shell_tests=()
@@ -28,7 +31,7 @@ while [ $# -gt 0 ]; do
 done
 
 run_swift_tests() {
-  local package=$1 name log status executed failures
+  local package=$1 name log status executed failures start=$SECONDS
   name=$(basename "$package")
   log=$LOG_DIR/swift-$name.log
   say "swift test in $package, in the Swift builder (XCTest; log: $log): the first build takes about 5 minutes"
@@ -40,15 +43,17 @@ run_swift_tests() {
     echo "  swift test in $package ran no tests (exit status $status); last lines of its log:"
     tail -n 30 "$log" | sed 's/^/  | /'
     echo "0 1 0 swift-test-$name" >>"$COUNTS"
+    echo "swift-test-$name $((SECONDS - start))" >>"$TIMES"
     return
   fi
   if [ "$status" -ne 0 ] && [ "$failures" -eq 0 ]; then failures=1; fi
   echo "$((executed - failures)) $failures 0 xctest-$name" >>"$COUNTS"
+  echo "xctest-$name $((SECONDS - start))" >>"$TIMES"
   printf '  xctest-%s: %d passed, %d failed\n' "$name" "$((executed - failures))" "$failures"
 }
 
 run_shell_test() {
-  local file=$1 name before status
+  local file=$1 name before status start=$SECONDS
   name=$(basename "$file" .sh)
   say "$file"
   before=$(wc -l <"$COUNTS")
@@ -58,6 +63,7 @@ run_shell_test() {
     echo "  $name stopped (exit status $status) before it reported its results"
     echo "0 1 0 $name" >>"$COUNTS"
   fi
+  echo "$name $((SECONDS - start))" >>"$TIMES"
 }
 
 [ ${#swift_packages[@]} -eq 0 ] || require_engine
@@ -69,6 +75,10 @@ failed=$(awk '{ s += $2 } END { print s + 0 }' "$COUNTS")
 skipped=$(awk '{ s += $3 } END { print s + 0 }' "$COUNTS")
 echo
 echo "Results by suite:"
-awk '{ printf "  %-28s %4d passed, %d failed%s\n", $4, $1, $2, ($3 > 0 ? ", " $3 " skipped" : "") }' "$COUNTS"
+# The suite's time is on its first line only (a suite reports one line).
+awk 'NR == FNR { t[$1] = $2; next }
+     { time = ($4 in t) ? sprintf("%5d s  ", t[$4]) : "         "; delete t[$4]
+       printf "  %-28s %s%4d passed, %d failed%s\n", $4, time, $1, $2, ($3 > 0 ? ", " $3 " skipped" : "") }' "$TIMES" "$COUNTS"
+echo "  (all suites: $((SECONDS / 60)) min $((SECONDS % 60)) s)"
 if [ "$skipped" -gt 0 ]; then echo "$passed passed, $failed failed, $skipped skipped"; else echo "$passed passed, $failed failed"; fi
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
