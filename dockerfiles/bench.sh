@@ -48,11 +48,7 @@ require_engine
 # the helper that reads each container's memory from its own /proc.
 PROBE_IMAGE=$(locked 1 slim 5)
 [ -n "$PROBE_IMAGE" ] || die "no Debian base pinned in $LOCK (run: make bases)"
-WRK_IMAGE=swiftlab-tools/wrk
-mapfile -t wrk_args < <(build_args dockerfiles/Dockerfile.wrk)
-say "building $WRK_IMAGE (Debian's wrk on the lab's Debian base; seconds once cached)"
-run "${BUILDKIT_ENV[@]}" docker build -q -f dockerfiles/Dockerfile.wrk -t "$WRK_IMAGE" "${wrk_args[@]}" dockerfiles >/dev/null ||
-  die "building $WRK_IMAGE failed (it installs Debian's wrk package: is the package mirror reachable from builds?)"
+WRK_IMAGE=$(tool_image wrk "Debian's wrk") || exit 1
 BENCH=(env DOCKER="$DOCKER" WRK_IMAGE="$WRK_IMAGE" PROBE_IMAGE="$PROBE_IMAGE" "$PYTHON_TOOLS" dockerfiles/bench.py)
 # With host networking the port is the host's own: it must be free.
 ! curl -s --max-time 1 -o /dev/null "http://127.0.0.1:$BENCH_PORT/" ||

@@ -473,8 +473,9 @@ detach() {
 # What a fresh machine sees (make ci-cache's CI runner, make bench's pulls):
 # dockerd with its own data root, socket and network namespace, so that its
 # bridge cannot touch the lab engine's, and a second process of the lab's
-# registry (dockerfiles/registry.sh start, first) inside that namespace, on
-# the same storage and at the same address. Root only.
+# registry (the program dockerfiles/registry.sh start, first, copies out of
+# its image) inside that namespace, on the same storage and at the same
+# address. Root only.
 # runner_start NAME: start both (stopping any earlier NAME); sets RUNNER
 # (the DOCKER_HOST to use), RUNNER_DIR (${TOOLS_DIR}/NAME) and RUNNER_NETNS.
 runner_start() {
@@ -503,7 +504,9 @@ runner_registry() {
   if pid=$(cat "$RUNNER_DIR/registry.pid" 2>/dev/null) && kill "$pid" 2>/dev/null; then
     for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   fi
-  detach "$RUNNER_DIR/registry.log" nsenter --net="/run/netns/$RUNNER_NETNS" docker-registry serve "${REGISTRY_DIR:-.tools/registry}/config.yml"
+  local registry=${REGISTRY_DIR:-${TOOLS_DIR:-.tools}/registry}
+  [ -x "$registry/docker-registry" ] || die "no registry program in $registry (dockerfiles/registry.sh start leaves it there)"
+  detach "$RUNNER_DIR/registry.log" nsenter --net="/run/netns/$RUNNER_NETNS" "$registry/docker-registry" serve "$registry/config.yml"
   echo "$DETACHED_PID" >"$RUNNER_DIR/registry.pid"
 }
 
@@ -518,6 +521,18 @@ runner_stop() {
   done
   ip netns del "$RUNNER_NETNS" 2>/dev/null || true
   rm -rf "$RUNNER_DIR"
+}
+
+# tool_image NAME WHAT: build dockerfiles/Dockerfile.NAME, one of the lab's
+# own tools in an image (WHAT says which, for the progress line), from the
+# bases make bases pinned, as swiftlab-tools/NAME; prints that name.
+tool_image() {
+  local image=swiftlab-tools/$1 args
+  mapfile -t args < <(build_args "dockerfiles/Dockerfile.$1")
+  say "building $image ($2 on the lab's Debian base; seconds once cached)" >&2
+  run "${BUILDKIT_ENV[@]}" docker build -q -f "dockerfiles/Dockerfile.$1" -t "$image" "${args[@]}" dockerfiles >/dev/null ||
+    die "building $image failed (it installs Debian packages: is the package mirror reachable from builds?)"
+  echo "$image"
 }
 
 # export_context DOCKERFILE CONTEXT DEST: the files BuildKit sends for a
@@ -616,6 +631,24 @@ image_sizes() {
 
 # image_size IMAGE: image_sizes' unpacked bytes alone.
 image_size() { local sizes; sizes=$(image_sizes "$1") || return 1; echo "${sizes%% *}"; }
+
+# image_unpacked IMAGE: the unpacked bytes of IMAGE, as image_sizes measures
+# them, without compressing anything: image_sizes' figure when it has one;
+# else on the classic store the engine's own .Size, which is that figure to
+# the byte; else (the containerd store, where .Size is another) a read of
+# docker save alone.
+image_unpacked() {
+  local id cache=${RESULTS_DIR:-results}/image-sizes.tsv bytes
+  id=$("$DOCKER" image inspect --format '{{.Id}}' "$1") || return 1
+  bytes=$(awk -F'\t' -v id="$id" '$1 == id { print $2 }' "$cache" 2>/dev/null | tail -n1)
+  if [ -z "$bytes" ] && [ "$(image_store)" = classic ]; then
+    bytes=$("$DOCKER" image inspect --format '{{.Size}}' "$1")
+  elif [ -z "$bytes" ]; then
+    show python3 dockerfiles/imagesave.py unpacked "$1"
+    bytes=$(DOCKER=$DOCKER python3 dockerfiles/imagesave.py unpacked "$1" 2>/dev/null | jq -r .bytes) || return 1
+  fi
+  echo "$bytes"
+}
 
 # wait_healthy CONTAINER SECONDS: wait for the container's HEALTHCHECK to
 # report healthy. Fails at once if the container stops, or after SECONDS.

@@ -168,12 +168,16 @@ assert_eq "a bad BENCH_RUNS: one line" "error: BENCH_RUNS=x: expected a whole nu
 
 # --- The local registry, and an inline cache pushed through it -----------------------------------
 # What CI caches go through (make registry, make ci-cache): Debian's
-# registry on a loopback port, an image built with BUILDKIT_INLINE_CACHE=1
-# pushed to it carries its cache in its configuration.
+# registry in a container of the lab's own on a loopback port, as the user;
+# an image built with BUILDKIT_INLINE_CACHE=1 pushed to it carries its cache
+# in its configuration, kept in REGISTRY_DIR/data.
 port=$(free_port)
 if address=$(REGISTRY_PORT=$port REGISTRY_DIR="$WORK/registry" bash dockerfiles/registry.sh start 2>"$WORK/registry.err"); then
   on_exit env REGISTRY_PORT="$port" REGISTRY_DIR="$WORK/registry" bash dockerfiles/registry.sh stop
   assert_eq "make registry starts a registry on loopback" "127.0.0.1:$port" "$address"
+  assert_eq "the registry is a container of swiftlab-tools/registry on the host's network, run as the user" \
+    "swiftlab-tools/registry host $(id -u):$(id -g)" \
+    "$("$DOCKER" container inspect --format '{{.Config.Image}} {{.HostConfig.NetworkMode}} {{.Config.User}}' "swiftlab-registry-$port" 2>&1)"
   i=$(image_index go-app-scratch)
   mapfile -t args < <(build_args "${IMG_DOCKERFILE[$i]}")
   ref=$address/swiftlab-test/go-app-scratch:inline
@@ -184,6 +188,9 @@ if address=$(REGISTRY_PORT=$port REGISTRY_DIR="$WORK/registry" bash dockerfiles/
     config=$(curl -fsS "http://$address/v2/swiftlab-test/go-app-scratch/blobs/$(jq -r .config.digest <<<"$manifest")")
     assert_eq "an image pushed with BUILDKIT_INLINE_CACHE=1 carries its cache (moby.buildkit.cache.v0)" true \
       "$(jq 'has("moby.buildkit.cache.v0")' <<<"$config" 2>&1)"
+    REGISTRY_PORT=$port REGISTRY_DIR="$WORK/registry" bash dockerfiles/registry.sh stop 2>/dev/null
+    assert_eq "make registry-stop stops it, and the pushed image stays in REGISTRY_DIR/data" "stopped, kept" \
+      "$("$DOCKER" container inspect "swiftlab-registry-$port" >/dev/null 2>&1 && echo running || echo stopped), $([ -d "$WORK/registry/data/docker/registry/v2/repositories/swiftlab-test/go-app-scratch" ] && echo kept || echo lost)"
   else
     fail "build with the inline cache and push to the local registry" "$(tail -n 5 "$WORK/inline.err")"
   fi
