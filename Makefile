@@ -127,7 +127,7 @@ ifneq ($(SOURCE_DATE_EPOCH),)
 export SOURCE_DATE_EPOCH
 endif
 
-.PHONY: engine bases images sizes history up smoke down bench-build bench report scan analyze ci-cache registry registry-stop dependencies list new-example finished help all build run test test-quick test-swift lint binary-sizes library-sizes tools host-tools clean distclean
+.PHONY: engine bases tags images sizes history up smoke down bench-build bench report scan analyze ci-cache registry registry-stop dependencies list new-example finished help all build run test test-quick test-swift lint binary-sizes library-sizes tools host-tools clean distclean
 
 help: ## Show this help: every target and every variable you may set
 	@printf 'The Swift multi-stage build lab.\n\nUsage: make [TARGET...] [VARIABLE=value...]\n\nTargets:\n'
@@ -164,6 +164,9 @@ engine: host-tools ## Find (or install and start, as root on Debian) a Docker en
 bases: engine ## Resolve the base images (BASES=auto|registry|local), record them in $(RESULTS_DIR)/bases.json, pin them in $(BASES_LOCK)
 	@$(BASES_SCRIPT)
 
+tags: engine host-tools ## Ask the registry for each official tag in bases.tsv (what BASES=auto pulls): does it exist, for linux/amd64 and linux/arm64? Reads manifests only
+	@bash dockerfiles/bases/tags.sh
+
 images: finished bases ## docker build each image of every manifest (EXAMPLE=go or IMAGES=... for some), then docker images
 	@$(LAB) build
 
@@ -188,7 +191,7 @@ bench-build: finished bases ## Time cold, unchanged, one-source and dependency r
 ci-cache: bases ## What a registry cache saves a fresh CI runner (a second engine, started empty): inline and build-stage caches, timed (as root; about 15 minutes)
 	@bash dockerfiles/ci-cache.sh
 
-registry: host-tools ## Start a local image registry on 127.0.0.1:$(REGISTRY_PORT) (Debian's docker-registry, images in $(TOOLS_DIR)/registry)
+registry: bases ## Start a local image registry on 127.0.0.1:$(REGISTRY_PORT): a container of Debian's docker-registry on the host's network, images in $(TOOLS_DIR)/registry/data
 	@bash dockerfiles/registry.sh start >/dev/null && echo "registry: 127.0.0.1:$(REGISTRY_PORT) (make registry-stop stops it)"
 
 registry-stop: ## Stop the local image registry (its images stay)

@@ -19,6 +19,8 @@ the image's layer order.
                 classic store's `docker images` shows) and their compressed
                 size (each layer's tar through gzip -6, what a registry
                 transfer costs). The same figures from either store.
+  unpacked IMAGE  the same without the compressed size (null): a read of
+                docker save alone, no compression.
 
 The docker client is $DOCKER (default: docker).
 """
@@ -270,12 +272,22 @@ class Tee:
         return data
 
 
-def layer_sizes(stream):
-    """(unpacked bytes, tar bytes, gzip -6 bytes of the tar) of one
+class Discard:
+    """A writer that keeps nothing (sizes without the compressed figure)."""
+
+    def write(self, data):
+        pass
+
+    def close(self):
+        return None
+
+
+def layer_sizes(stream, compress=True):
+    """(unpacked bytes, tar bytes, gzip -6 bytes of the tar or None) of one
     uncompressed layer stream. Unpacked: the sizes of the files the layer
     holds and the lengths of its symbolic links' targets, a hard link
     counted once, which is how the classic store sizes a layer on disk."""
-    gzip = Gzip()
+    gzip = Gzip() if compress else Discard()
     tee = Tee(stream, gzip)
     unpacked = 0
     with tarfile.open(fileobj=tee, mode="r|", bufsize=CHUNK) as tar:
@@ -289,25 +301,26 @@ def layer_sizes(stream):
     return unpacked, tee.bytes, gzip.close()
 
 
-def sizes(image):
-    """The image's sizes, as make sizes reports them (see the module's doc)."""
-    found, config = docker_save(image, layer_sizes)
+def sizes(image, compress=True):
+    """The image's sizes, as make sizes reports them (see the module's doc);
+    compressed_bytes None without compress."""
+    found, config = docker_save(image, lambda stream: layer_sizes(stream, compress))
     return {
         "image": image,
         "layers": len(found),
         "bytes": sum(layer[0] for layer in found),
         "tar_bytes": sum(layer[1] for layer in found),
-        "compressed_bytes": sum(layer[2] for layer in found),
+        "compressed_bytes": sum(layer[2] for layer in found) if compress else None,
         "diff_ids": (config.get("rootfs") or {}).get("diff_ids") or [],
     }
 
 
 def main(argv):
-    if len(argv) != 2 or argv[0] != "sizes":
-        print("usage: imagesave.py sizes IMAGE", file=sys.stderr)
+    if len(argv) != 2 or argv[0] not in ("sizes", "unpacked"):
+        print("usage: imagesave.py sizes|unpacked IMAGE", file=sys.stderr)
         return 2
     try:
-        print(json.dumps(sizes(argv[1])))
+        print(json.dumps(sizes(argv[1], compress=argv[0] == "sizes")))
     except SaveError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

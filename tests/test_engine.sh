@@ -66,4 +66,39 @@ expect_error "SWIFT_TOOLCHAIN without a toolchain: one-line error saying what to
   env BASES=local SWIFT_TOOLCHAIN="$WORK" bash dockerfiles/bases/bases.sh
 assert_eq "a failed make bases leaves the record and the lock as they were" "$before" "$(sha256sum "$RESULTS_DIR/bases.json" "$LOCK")"
 
+# make tags: the official tags a learner pulls, asked of the registry. A
+# stand-in client answers docker manifest inspect as Docker Hub does (a
+# manifest list), for both platforms, or without arm64 for TAGS_NO_ARM.
+cat >"$WORK/docker-hub" <<EOF
+#!/bin/sh
+if [ "\$1 \$2" = "manifest inspect" ]; then
+  case " \$TAGS_NO_ARM " in *" \$3 "*) arches="amd64" ;; *) arches="amd64 arm64" ;; esac
+  printf '{"mediaType":"application/vnd.oci.image.index.v1+json","manifests":['
+  sep=
+  for a in \$arches; do printf '%s{"platform":{"os":"linux","architecture":"%s"}}' "\$sep" "\$a"; sep=,; done
+  printf ',{"platform":{"os":"unknown","architecture":"unknown"}}]}\n'
+  exit 0
+fi
+exec "$DOCKER" "\$@"
+EOF
+chmod +x "$WORK/docker-hub"
+out=$(DOCKER="$WORK/docker-hub" bash dockerfiles/bases/tags.sh 2>&1)
+status=$?
+assert_eq "make tags, every tag on both platforms: exit 0" "0" "$status"
+assert_eq "make tags checks every official tag in bases.tsv, for linux/amd64 and linux/arm64" \
+  "$(tsv_rows dockerfiles/bases/bases.tsv | wc -l)" "$(grep -c '^  ok  .* (linux/amd64 linux/arm64)$' <<<"$out")"
+expect_error "make tags, a tag without linux/arm64: one-line error, after naming it" '^error: some official tags in bases.tsv are missing' \
+  env DOCKER="$WORK/docker-hub" TAGS_NO_ARM=node:18-bookworm bash dockerfiles/bases/tags.sh
+assert_match "make tags names the tag that lacks linux/arm64" '^  NO linux/arm64  node:18-bookworm ' \
+  "$(DOCKER="$WORK/docker-hub" TAGS_NO_ARM=node:18-bookworm bash dockerfiles/bases/tags.sh 2>/dev/null | grep '^  NO')"
+# And the registry itself, when it answers here.
+out=$(bash dockerfiles/bases/tags.sh 2>&1)
+status=$?
+if [ "$status" -ne 0 ] && grep -q 'could not be checked here$' <<<"$out"; then
+  skip "make tags against the registry" "$(grep '^error:' <<<"$out" | sed 's/^error: //')"
+else
+  assert_eq "make tags against the registry: every official tag answers, for both platforms" "0" "$status"
+  [ "$status" -eq 0 ] || printf '%s\n' "$out" | tail -n 15 | sed 's/^/  | /'
+fi
+
 finish

@@ -103,6 +103,26 @@ while read -r variable; do
 done < <(sed -nE 's/^([A-Z_]+) \?=.*/\1/p' Makefile)
 assert_eq "make help describes every variable a user may set" "" "$missing"
 
+# --- Nothing of this machine in what a learner reads ---------------------------------
+# The checkout's own path, the Swift toolchain's and the SwiftPM mirrors'
+# folders, and the package mirrors' hosts of this machine appear in no
+# tracked file (docs, code, labels' examples).
+machine=("$(pwd)")
+if swift=$(command -v swift 2>/dev/null); then machine+=("$(dirname "$(dirname "$(dirname "$(realpath "$swift")")")")"); fi
+while read -r key _; do
+  key=${key#url.}
+  key=${key%.insteadof}
+  [[ $key == /* ]] && machine+=("$(dirname "$key")")
+done < <(git config --get-regexp '^url\..*\.insteadof$' 2>/dev/null)
+while read -r host; do machine+=("$host"); done < <(grep -rhoE 'https?://[^/ ]+' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null | sed -E 's|^https?://||' | sort -u)
+found=''
+for word in "${machine[@]}"; do
+  [ ${#word} -ge 6 ] || continue
+  hits=$(git grep -lF -e "$word" 2>/dev/null | tr '\n' ' ')
+  [ -z "$hits" ] || found+="${found:+; }a path or host of this machine in: $hits"
+done
+assert_eq "no tracked file names this machine's checkout, toolchain, mirrors or package hosts (${#machine[@]} checked)" "" "$found"
+
 # --- The Swift version the manifests need ---------------------------------------------
 # Every Swift step runs in the builder image of bases.tsv: its Swift must be
 # at least every package's swift-tools-version.

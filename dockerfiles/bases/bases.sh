@@ -316,8 +316,10 @@ mkdir -p "$RESULTS_DIR"
 {
   earlier
   for i in "${!keys[@]}"; do
-    "$DOCKER" image inspect --format '{{.Id}} {{.Size}}' "${resolved[$i]}" | {
-      read -r id size
+    # The unpacked size, as the size table measures it on every store.
+    size=$(image_unpacked "${resolved[$i]}") || die "cannot measure ${resolved[$i]}"
+    "$DOCKER" image inspect --format '{{.Id}}' "${resolved[$i]}" | {
+      read -r id
       jq -n --arg key "${keys[$i]}" --arg arg "${args[$i]}" --arg official "${officials[$i]}" \
         --arg name "${resolved[$i]}" --arg id "$id" --argjson size "$size" \
         '{key: $key, build_arg: $arg, official: $official, name: $name, id: $id, size: $size}'

@@ -121,6 +121,11 @@ class ReadSaveTests(unittest.TestCase):
             # pigz and zlib differ by a few bytes of framing and blocking.
             self.assertLess(abs(compressed - expected), 64 + expected // 100)
 
+    def test_unpacked_alone_compresses_nothing_and_finds_the_same_sizes(self):
+        found, _ = imagesave.read_save(oci_save(True, True), lambda stream: imagesave.layer_sizes(stream, False))
+        self.assertEqual([layer[2] for layer in found], [None, None, None])
+        self.assertEqual([layer[0] for layer in found], measure(oci_save(True, True))[0])
+
     def test_an_empty_layer_is_a_layer(self):
         empty = tar_bytes([])
         manifest = [{"Config": "abc.json", "Layers": ["l1/layer.tar", "l2/layer.tar"]}]
