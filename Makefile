@@ -170,7 +170,7 @@ tags: engine host-tools ## Ask the registry for each official tag in bases.tsv (
 images: finished bases ## docker build each image of every manifest (EXAMPLE=go or IMAGES=... for some), then docker images
 	@$(LAB) build
 
-sizes: finished bases ## The size table: docker image inspect, docker save | gzip (also $(RESULTS_DIR)/sizes.csv and .json)
+sizes: finished bases ## The size table from docker save: each image's unpacked size and each layer through gzip -6, the same on every image store (also $(RESULTS_DIR)/sizes.csv and .json)
 	@$(LAB) sizes
 
 history: engine ## docker history of each image: compare their layers
@@ -245,7 +245,7 @@ lint: tools ## shellcheck every shell script, hadolint every Dockerfile
 
 clean: ## docker rm the lab's containers, docker rmi its images (not the bases, not the notes' volume); remove build folders and results
 	@if $(ENGINE_UP); then $(LAB) clean; fi
-	rm -rf $(addsuffix /.build,$(SWIFT_PACKAGES)) $(addsuffix /.build-*,$(SWIFT_PACKAGES)) $(RESULTS_DIR)
+	rm -rf $(addsuffix /.build,$(SWIFT_PACKAGES)) $(addsuffix /.build-*,$(SWIFT_PACKAGES)) .build-test $(RESULTS_DIR)
 
 distclean: clean ## Also remove the local base images and the installed tools
 	@if $(ENGINE_UP); then $(BASES_SCRIPT) --remove-local; fi

@@ -148,7 +148,7 @@ sizes() {
     for j in "${!IMG_NAME[@]}"; do
       [ "${IMG_EXAMPLE[$j]}" = "${IMG_EXAMPLE[$i]}" ] && [ "${IMG_TYPE[$j]}" = single-stage ] || continue
       [ -n "$("$DOCKER" image ls -q "${IMG_NAME[$j]}")" ] || continue
-      single[${IMG_EXAMPLE[$i]}]=$(image_size "${IMG_NAME[$j]}") || exit 1
+      single[${IMG_EXAMPLE[$i]}]=$(image_unpacked "${IMG_NAME[$j]}") || exit 1
     done
   done
   echo "example,image,build_type,base,bytes,compressed_bytes,layers,smaller_than_single_stage" >"$csv.tmp"

@@ -629,9 +629,6 @@ image_sizes() {
   echo "$sizes"
 }
 
-# image_size IMAGE: image_sizes' unpacked bytes alone.
-image_size() { local sizes; sizes=$(image_sizes "$1") || return 1; echo "${sizes%% *}"; }
-
 # image_unpacked IMAGE: the unpacked bytes of IMAGE, as image_sizes measures
 # them, without compressing anything: image_sizes' figure when it has one;
 # else on the classic store the engine's own .Size, which is that figure to

@@ -4,7 +4,11 @@
 #   tests/run.sh [--swift PACKAGE_DIR]... [SHELL_TEST_FILE]...
 #
 # Each Swift package runs `swift test` (XCTest) in the Swift builder image
-# (make bases pins it), the package's build in PACKAGE_DIR/.build-test; each shell test file runs on
+# (make bases pins it). The packages share one build folder, .build-test at
+# the lab's root: the examples use swift-server as a local package and the
+# same Hummingbird, SwiftNIO and AsyncHTTPClient, which SwiftPM then compiles
+# once for all three: the second and third packages build their own modules
+# alone, in about a minute each. Each shell test file runs on
 # its own and reports its counts through tests/lib.sh. Logs go to
 # $RESULTS_DIR/test (default results/test).
 set -uo pipefail
@@ -34,8 +38,8 @@ run_swift_tests() {
   local package=$1 name log status executed failures start=$SECONDS
   name=$(basename "$package")
   log=$LOG_DIR/swift-$name.log
-  say "swift test in $package, in the Swift builder (XCTest; log: $log): the first build takes about 5 minutes"
-  builder --in "$package" swift test --disable-swift-testing --scratch-path .build-test 2>&1 | tee "$log" | swift_progress
+  say "swift test in $package, in the Swift builder (XCTest; log: $log): the first package's build takes about 10 minutes, each next one a minute"
+  builder --in "$package" swift test --disable-swift-testing --scratch-path /lab/.build-test 2>&1 | tee "$log" | swift_progress
   status=${PIPESTATUS[0]}
   # XCTest's last "Executed N tests, with M failures" line is the total.
   read -r executed failures < <(sed -nE 's/^[[:space:]]*Executed ([0-9]+) tests?, with ([0-9]+) failures?.*/\1 \2/p' "$log" | tail -n 1)

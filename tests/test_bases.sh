@@ -135,9 +135,9 @@ done
 
 # --- Sizes against the goals (local bases) ----------------------------------------------------
 if [ "$MODE" = local ]; then
-  assert_le "slim base size in bytes (goal 90 MB)" "$(image_size "$SLIM")" 90000000
-  assert_le "static base size in bytes (goal 5 MB)" "$(image_size "$STATIC")" 5000000
-  assert_le "cc base size in bytes (goal 30 MB)" "$(image_size "$CC")" 30000000
+  assert_le "slim base size in bytes (goal 90 MB)" "$(image_unpacked "$SLIM")" 90000000
+  assert_le "static base size in bytes (goal 5 MB)" "$(image_unpacked "$STATIC")" 5000000
+  assert_le "cc base size in bytes (goal 30 MB)" "$(image_unpacked "$CC")" 30000000
 else
   skip "local base size goals" "BASES=$MODE uses the official images"
 fi
