@@ -612,7 +612,7 @@ image_program() {
 image_sizes() {
   local id cache=${RESULTS_DIR:-results}/image-sizes.tsv sizes hint json
   id=$("$DOCKER" image inspect --format '{{.Id}}' "$1") || return 1
-  sizes=$(awk -F'\t' -v id="$id" '$1 == id { print $2, $3, $4 }' "$cache" 2>/dev/null | tail -n1)
+  sizes=$(awk -F'\t' -v id="$id" '$1 == id && $3 != "-" { print $2, $3, $4 }' "$cache" 2>/dev/null | tail -n1)
   show python3 dockerfiles/imagesave.py sizes "$1"
   if [ -n "$sizes" ]; then
     say "(measured before: $cache has the figures of image ${id:7:12})" >&2
@@ -633,7 +633,8 @@ image_sizes() {
 # them, without compressing anything: image_sizes' figure when it has one;
 # else on the classic store the engine's own .Size, which is that figure to
 # the byte; else (the containerd store, where .Size is another) a read of
-# docker save alone.
+# docker save alone, kept in the same cache with "-" for what it did not
+# compress (the bases' 4 GB builder is read once, not at every make step).
 image_unpacked() {
   local id cache=${RESULTS_DIR:-results}/image-sizes.tsv bytes
   id=$("$DOCKER" image inspect --format '{{.Id}}' "$1") || return 1
@@ -643,6 +644,9 @@ image_unpacked() {
   elif [ -z "$bytes" ]; then
     show python3 dockerfiles/imagesave.py unpacked "$1"
     bytes=$(DOCKER=$DOCKER python3 dockerfiles/imagesave.py unpacked "$1" 2>/dev/null | jq -r .bytes) || return 1
+    [[ $bytes =~ ^[0-9]+$ ]] || return 1
+    mkdir -p "$(dirname "$cache")"
+    printf '%s\t%s\t-\t-\n' "$id" "$bytes" >>"$cache"
   fi
   echo "$bytes"
 }

@@ -96,6 +96,10 @@ for STORE in classic containerd; do
       "$(grep -c '^\$ DOCKER_BUILDKIT=1' "$WORK/images.out")"
   fi
   if learner_step sizes "make sizes IMAGES='$CE_IMAGES'"; then
+    # make bases read each base once (docker save, on containerd): the
+    # steps after it find the figures by image ID.
+    assert_eq "$STORE store: make sizes (after make bases and make images) reads no base's docker save again" "" \
+      "$(grep -o 'imagesave.py unpacked [^ ]*' "$WORK/sizes.out" "$WORK/images.out")"
     for name in $CE_IMAGES; do
       SIZES[$STORE/$name]=$(ce_in cat "/home/$CE_USER/lab/results/sizes.json" | jq -r --arg n "$name" '.[] | select(.image == $n) | "\(.bytes) \(.compressed_bytes) \(.layers)"')
     done
