@@ -10,8 +10,9 @@
 # An engine trusts a registry on 127.0.0.0/8 over plain HTTP without any
 # setting, so nothing in the engine's configuration changes.
 #
-# start also leaves the registry program and a configuration for the host
-# in $REGISTRY_DIR (docker-registry, config.yml): a second engine in a
+# start also leaves the registry program, the image's configuration and
+# where this one listens and stores in $REGISTRY_DIR (docker-registry,
+# config.yml, registry.env): a second engine in a
 # network namespace of its own (tests/lib.sh runner_start, root only) runs a
 # second process of it there, on the same storage and at the same address.
 set -euo pipefail
@@ -48,22 +49,13 @@ case ${1:-} in
     run docker run -d --name "$CONTAINER" --network host -u "$(id -u):$(id -g)" \
       -e "REGISTRY_HTTP_ADDR=$ADDRESS" -v "$data:/var/lib/registry" "$image" >/dev/null ||
       die "the registry's container did not start (above)"
-    # For a second engine's namespace: the same program and storage.
+    # For a second engine's namespace: the same program and configuration,
+    # at the same address and on the same storage (REGISTRY_* overrides).
     cid=$("$DOCKER" create "$image")
     "$DOCKER" cp "$cid:/usr/bin/docker-registry" "$REGISTRY_DIR/docker-registry" >/dev/null
+    "$DOCKER" cp "$cid:/etc/docker/registry/lab.yml" "$REGISTRY_DIR/config.yml" >/dev/null
     "$DOCKER" rm "$cid" >/dev/null
-    cat >"$REGISTRY_DIR/config.yml" <<EOF
-version: 0.1
-log:
-  level: warn
-storage:
-  filesystem:
-    rootdirectory: $data
-  delete:
-    enabled: true
-http:
-  addr: $ADDRESS
-EOF
+    printf 'REGISTRY_HTTP_ADDR=%s\nREGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY=%s\n' "$ADDRESS" "$data" >"$REGISTRY_DIR/registry.env"
     for _ in $(seq 1 50); do
       answers && { echo "$ADDRESS"; exit 0; }
       running || break

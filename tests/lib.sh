@@ -505,8 +505,12 @@ runner_registry() {
     for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   fi
   local registry=${REGISTRY_DIR:-${TOOLS_DIR:-.tools}/registry}
-  [ -x "$registry/docker-registry" ] || die "no registry program in $registry (dockerfiles/registry.sh start leaves it there)"
-  detach "$RUNNER_DIR/registry.log" nsenter --net="/run/netns/$RUNNER_NETNS" "$registry/docker-registry" serve "$registry/config.yml"
+  [ -x "$registry/docker-registry" ] && [ -s "$registry/registry.env" ] ||
+    die "no registry program in $registry (dockerfiles/registry.sh start leaves it there)"
+  local settings
+  mapfile -t settings <"$registry/registry.env"
+  detach "$RUNNER_DIR/registry.log" env "${settings[@]}" nsenter --net="/run/netns/$RUNNER_NETNS" \
+    "$registry/docker-registry" serve "$registry/config.yml"
   echo "$DETACHED_PID" >"$RUNNER_DIR/registry.pid"
 }
 
