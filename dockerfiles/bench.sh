@@ -36,9 +36,9 @@ done
 [ "$BENCH_STARTUP_RUNS" -ge 2 ] || die "BENCH_STARTUP_RUNS=$BENCH_STARTUP_RUNS: at least 2, for a spread"
 # The transfer figures start a second engine and slow its network with tc:
 # root only. Said now, before minutes of measuring, not at the end.
-TRANSFER_WHY="BENCH_TRANSFER=0"
+TRANSFER_WHY="left out with BENCH_TRANSFER=0"
 if [ "$BENCH_TRANSFER" = 1 ] && [ "$(id -u)" -ne 0 ]; then
-  BENCH_TRANSFER=0 TRANSFER_WHY="they need root"
+  BENCH_TRANSFER=0 TRANSFER_WHY="it needs root, for a second, empty engine and tc (sudo make bench measures it)"
   say "transfer figures left out: they start a second, empty Docker engine and slow its network with tc, which needs root (sudo make bench measures them too; BENCH_TRANSFER=0 leaves them out without this line)"
 fi
 bash tests/host-tools.sh curl:curl
@@ -174,10 +174,11 @@ fi
 # --- bench.json and the table: each figure and its ratio to the reference's ------------------
 for i in "${rows[@]}"; do cat "$OUT/${IMG_NAME[$i]}.json"; done |
   jq -s --arg reference "$BENCH_REFERENCE" --arg machine "$(nproc) cores, $(uname -m), Docker Engine $("$DOCKER" version --format "{{.Server.Version}}" 2>/dev/null || echo "?")" \
-    --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" '
+    --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg transfer_why "$([ "$BENCH_TRANSFER" = 1 ] || echo "$TRANSFER_WHY")" '
     (map(select(.image == $reference)) | first) as $ref |
     def ratio(f): if $ref == null then null else (f as $v | ($ref | f) as $r | if $r > 0 then ($v / $r * 100 | round / 100) else null end) end;
     { date: $date, machine: $machine, reference: (if $ref == null then null else $reference end),
+      transfer_not_measured: (if $transfer_why == "" then null else $transfer_why end),
       images: map(. + { vs_reference: {
         startup: ratio(.startup_ms.median), idle_memory: ratio(.memory_kb.idle),
         memory_after_load: ratio(.memory_kb.after_load), idle_own_memory: ratio(.memory_kb.idle_own),

@@ -16,7 +16,12 @@ if [ "${1:-}" = --client ]; then
   exit 0
 fi
 
-client=$(docker_client 2>/dev/null || true)
+# A DOCKER that is set but unusable gets its own line, root or not.
+if [ -n "${DOCKER:-}" ]; then
+  client=$(docker_client) || exit 1
+else
+  client=$(docker_client 2>/dev/null || true)
+fi
 if [ -n "$client" ] && engine_answers "$client"; then
   say "engine: $("$client" version --format 'Docker Engine {{.Server.Version}}') via $client ($(docker_build_kind "$client"))"
   exit 0

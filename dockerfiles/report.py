@@ -369,7 +369,10 @@ def bench(page):
 
     moved = [i for i, image in enumerate(images) if image.get("transfer")]
     if not moved:
-        page.text("Transfer not measured (make bench BENCH_TRANSFER=0).")
+        if data.get("transfer_not_measured"):
+            page.text("Transfer not measured: ", page.value("bench.json", "transfer_not_measured"), ".")
+        else:
+            page.text("Transfer not measured (make bench BENCH_TRANSFER=0).")
         return
     page.heading(2, "Transfer: push, pull and cold start", "transfer")
     page.text("docker push to a local registry on loopback, emptied first; docker pull into a second, empty engine, "
