@@ -12,7 +12,7 @@
 # the lab engine's networks. Root only; tests/test_current_engine.sh uses it.
 # Source it after tests/lib.sh.
 
-CE_DIR=${CE_DIR:-${TOOLS_DIR:-.tools}/current-engine}
+CE_DIR=${CE_DIR:-$TOOLS_DIR/current-engine}
 CE_ROOT=$CE_DIR/root
 CE_BRIDGE=${CE_BRIDGE:-swiftlab-ce0}
 CE_BRIDGE_ADDRESS=${CE_BRIDGE_ADDRESS:-172.31.254.1/24}
@@ -29,7 +29,7 @@ ce_root() {
   local recipe
   recipe=$(printf '%s %s\n' "$CE_SUITE" "$CE_PACKAGES" | sha256sum | cut -c1-16)
   if [ "$(cat "$CE_DIR/recipe" 2>/dev/null)" != "$recipe" ] || [ ! -x "$CE_ROOT/usr/sbin/dockerd" ]; then
-    command -v mmdebstrap >/dev/null || bash tests/host-tools.sh mmdebstrap:mmdebstrap
+    command -v mmdebstrap >/dev/null || bash dockerfiles/steps/host-tools.sh mmdebstrap:mmdebstrap
     rm -rf "$CE_DIR"
     mkdir -p "$CE_DIR"
     say "bootstrapping Debian $CE_SUITE with Docker 26 for the current-engine tests (mmdebstrap, about a minute)"

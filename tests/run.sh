@@ -15,7 +15,6 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib.sh
 
-RESULTS_DIR=${RESULTS_DIR:-results}
 LOG_DIR=$RESULTS_DIR/test
 mkdir -p "$LOG_DIR"
 COUNTS=$LOG_DIR/counts

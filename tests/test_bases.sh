@@ -5,7 +5,6 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib.sh
 
-RESULTS_DIR=${RESULTS_DIR:-results}
 RECORD=$RESULTS_DIR/bases.json
 require_engine
 [ -s "$RECORD" ] || die "no $RECORD (run: make bases)"

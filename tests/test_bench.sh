@@ -12,7 +12,6 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib.sh
 
-PYTHON_TOOLS=${PYTHON_TOOLS:-.tools/venv/bin/python}
 require_engine
 WORK=$(mktemp -d)
 on_exit rm -rf "$WORK"
@@ -23,20 +22,20 @@ images="go-app-scratch swift-app-scratch"
 ROOT=$([ "$(id -u)" -eq 0 ] && echo 1 || echo 0)
 
 # --- Settings and a taken port: one line, before any container -------------------------------
-out=$(BENCH_PORT=80x bash dockerfiles/bench.sh 2>&1)
+out=$(BENCH_PORT=80x bash dockerfiles/steps/bench.sh 2>&1)
 assert_eq "BENCH_PORT=80x: one line, and a non-zero exit" "1|error: BENCH_PORT=80x: expected a whole number above 0" "$?|$out"
-out=$(BENCH_STARTUP_RUNS=1 bash dockerfiles/bench.sh 2>&1)
+out=$(BENCH_STARTUP_RUNS=1 bash dockerfiles/steps/bench.sh 2>&1)
 assert_match "BENCH_STARTUP_RUNS=1 is refused: a spread needs two" '^error: BENCH_STARTUP_RUNS=1: at least 2' "$out"
 python3 -m http.server --bind 127.0.0.1 "$port" >/dev/null 2>&1 &
 taker=$!
 on_exit kill "$taker"
 for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
-out=$(BENCH_PORT=$port IMAGES=$images RESULTS_DIR=$WORK/results bash dockerfiles/bench.sh 2>&1)
+out=$(BENCH_PORT=$port IMAGES=$images RESULTS_DIR=$WORK/results bash dockerfiles/steps/bench.sh 2>&1)
 assert_eq "a taken BENCH_PORT: one line naming it" "error: something already answers on 127.0.0.1:$port: set BENCH_PORT to a free port" "$(tail -n 1 <<<"$out")"
 kill "$taker" 2>/dev/null; wait "$taker" 2>/dev/null
 
 # --- A server that exits: the error says so, with its logs -----------------------------------
-out=$(env DOCKER="$DOCKER" "$PYTHON_TOOLS" dockerfiles/bench.py image go-app-scratch --port "$port" --startup-runs 2 \
+out=$(env DOCKER="$DOCKER" "$PYTHON_TOOLS" dockerfiles/measure/bench.py image go-app-scratch --port "$port" --startup-runs 2 \
   --load-seconds 1 --run-arg=-e --run-arg=LOG_LEVEL=loud 2>&1)
 status=$?
 assert_eq "a server that exits at start: a non-zero exit" 1 "$status"
@@ -45,7 +44,7 @@ assert_match "... saying it exited, with its logs (its own error line)" \
 assert_eq "... and no container left behind" "" "$("$DOCKER" ps -aq --filter name=swiftlab-bench-)"
 
 # --- The quick bench on two images -------------------------------------------------------------
-if out=$(BENCH_QUICK=1 BENCH_PORT=$port IMAGES=$images EXAMPLE='' RESULTS_DIR=$WORK/results bash dockerfiles/bench.sh 2>&1); then
+if out=$(BENCH_QUICK=1 BENCH_PORT=$port IMAGES=$images EXAMPLE='' RESULTS_DIR=$WORK/results bash dockerfiles/steps/bench.sh 2>&1); then
   pass "make bench BENCH_QUICK=1 IMAGES='$images' runs"
   json=$WORK/results/bench.json
   assert_eq "bench.json has both images, Go the reference" "go-app-scratch swift-app-scratch|go-app-scratch" \
@@ -102,9 +101,9 @@ fi
 results=$WORK/results
 cp results/bases.json "$results/"
 [ ! -f results/image-sizes.tsv ] || cp results/image-sizes.tsv "$results/"
-out=$("$PYTHON_TOOLS" dockerfiles/report.py "$WORK/nothing" 2>&1)
+out=$("$PYTHON_TOOLS" dockerfiles/measure/report.py "$WORK/nothing" 2>&1)
 assert_eq "report.py with no sizes.json: one line, and a non-zero exit" "1|error: no $WORK/nothing/sizes.json (run: make sizes)" "$?|$out"
-if out=$(IMAGES=$images RESULTS_DIR=$results bash dockerfiles/report.sh 2>&1); then
+if out=$(IMAGES=$images RESULTS_DIR=$results bash dockerfiles/steps/report.sh 2>&1); then
   pass "make report IMAGES='$images' runs"
   assert_match "it prints the page's path" "the report: $results/report/index\.html" "$(tail -n 1 <<<"$out")"
   check "it prints the docker commands it runs" grep -qE '^\$ [^ ]*docker history --human=false' <<<"$out"
@@ -139,7 +138,7 @@ if out=$(IMAGES=$images RESULTS_DIR=$results bash dockerfiles/report.sh 2>&1); t
   if [ "$ROOT" = 0 ] && ! command -v chromium >/dev/null; then
     skip "headless Chromium lays the page out and takes its screenshot" "chromium is not installed, and installing it needs root (make test as root installs it)"
   else
-    bash tests/host-tools.sh chromium:chromium
+    bash dockerfiles/steps/host-tools.sh chromium:chromium
     chromium=(chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --force-device-scale-factor=1
       --user-data-dir="$WORK/chromium" --host-resolver-rules='MAP * ~NOTFOUND')
     "$PYTHON_TOOLS" tests/check_report.py probe "$results/report/index.html" "$results/report/probe.html"

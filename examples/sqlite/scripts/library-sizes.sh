@@ -6,11 +6,13 @@
 #   examples/sqlite/scripts/library-sizes.sh
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
-source tests/lib.sh
+source dockerfiles/steps/runtime.sh
 
-RESULTS_DIR=${RESULTS_DIR:-results}
 mkdir -p "$RESULTS_DIR"
 require_engine
+# GRDB links the system's SQLite: the probes build in the Swift builder with
+# SQLite's headers and static library added (dockerfiles/tools/Dockerfile.swift-sqlite).
+probe_builder=$(tool_image swift-sqlite "the Swift builder with libsqlite3-dev") || exit 1
 csv=$RESULTS_DIR/sqlite-library-sizes.csv
 # Git-ignored (.build-*): the probes' packages and their build folders stay
 # between runs, so a second run takes seconds.
@@ -54,12 +56,13 @@ try queue.write { db in
 print(try queue.read { db in try String.fetchOne(db, sql: "SELECT text FROM notes") } ?? "-")'
 
 echo "library,bytes,stripped_bytes,foundation_internationalization,sqlite" >"$csv"
-rows=()
+json=$RESULTS_DIR/sqlite-library-sizes.json
+: >"$json.jsonl"
 for name in probe-sqlite-nio probe-grdb; do
   say "building the $name probe in the Swift builder (swift build -c release -Xswiftc -static-executable)"
-  builder --in "$probes/$name" swift build -c release -Xswiftc -static-executable -Xswiftc -gnone 2>&1 | swift_progress
+  builder --image "$probe_builder" --in "$probes/$name" swift build -c release -Xswiftc -static-executable -Xswiftc -gnone 2>&1 | swift_progress
   bin=$probes/$name/.build/release/Probe
-  out=$(builder "$bin")
+  out=$(builder --image "$probe_builder" "$bin")
   [ "$out" = hello ] || die "the $name probe printed '$out', not hello"
   IFS=$'\t' read -r _ bytes stripped _ _ < <(builder bash swift-server/scripts/binary-facts.sh "$bin") ||
     die "measuring the $name probe failed"
@@ -75,12 +78,12 @@ for name in probe-sqlite-nio probe-grdb; do
     sqlite="its own copy, compiled in"
   fi
   echo "${name#probe-},$bytes,$stripped,$intl,$sqlite" >>"$csv"
-  rows+=("| ${name#probe-} | $(mb "$bytes") | $(mb "$stripped") | $intl | $sqlite |")
+  jq -nc --arg library "${name#probe-}" --argjson bytes "$bytes" --argjson stripped "$stripped" --argjson intl "$symbols" --arg sqlite "$sqlite" \
+    '{library: $library, bytes: $bytes, stripped_bytes: $stripped, internationalization_symbols: $intl, sqlite: $sqlite}' >>"$json.jsonl"
 done
+jq -s '{libraries: .}' "$json.jsonl" >"$json" && rm -f "$json.jsonl"
 
 echo
-echo "| library | static binary | stripped | FoundationInternationalization (ICU) | SQLite |"
-echo "|---|---:|---:|---|---|"
-printf '%s\n' "${rows[@]}"
+python3 dockerfiles/measure/render.py library-sizes "$RESULTS_DIR"
 echo
-echo "(written to $csv)"
+echo "(written to $csv and $json)"

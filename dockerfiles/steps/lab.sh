@@ -5,30 +5,28 @@
 # command is printed, "$ " first, before it runs, so that you can type it
 # again yourself.
 #
-#   dockerfiles/lab.sh build     docker build, then docker images, for each image
-#   dockerfiles/lab.sh sizes     the size table: docker save, each layer unpacked and gzipped
-#   dockerfiles/lab.sh history   docker history of each image
-#   dockerfiles/lab.sh up        docker run -d -p ADDRESS:PORT:8080, then wait until healthy
-#   dockerfiles/lab.sh smoke     curl / and /info on each running container
-#   dockerfiles/lab.sh down      docker stop, docker rm
-#   dockerfiles/lab.sh clean     down, then docker rmi
-#   dockerfiles/lab.sh binary IMAGE DIR  the program of IMAGE's build stage,
+#   dockerfiles/steps/lab.sh build     docker build, then docker images, for each image
+#   dockerfiles/steps/lab.sh sizes     the size table: docker save, each layer unpacked and gzipped
+#   dockerfiles/steps/lab.sh history   docker history of each image
+#   dockerfiles/steps/lab.sh up        docker run -d -p ADDRESS:PORT:8080, then wait until healthy
+#   dockerfiles/steps/lab.sh smoke     curl / and /info on each running container
+#   dockerfiles/steps/lab.sh down      docker stop, docker rm
+#   dockerfiles/steps/lab.sh clean     down, then docker rmi
+#   dockerfiles/steps/lab.sh binary IMAGE DIR  the program of IMAGE's build stage,
 #                                exported into DIR (its Dockerfile's binary stage)
-#   dockerfiles/lab.sh run ADDRESS PORT LOG_LEVEL  the image of $IMAGES in
+#   dockerfiles/steps/lab.sh run ADDRESS PORT LOG_LEVEL  the image of $IMAGES in
 #                                the foreground, published on ADDRESS:PORT
 #
-#   dockerfiles/lab.sh dependencies  the Package.resolved inside each Swift image
-#   dockerfiles/lab.sh list      the examples, their images and lab ports
-#   dockerfiles/lab.sh finished  fail while a scaffolded example has TODOs left
+#   dockerfiles/steps/lab.sh dependencies  the Package.resolved inside each Swift image
+#   dockerfiles/steps/lab.sh list      the examples, their images and lab ports
+#   dockerfiles/steps/lab.sh finished  fail while a scaffolded example has TODOs left
 #
 # Settings (the Makefile passes them): IMAGES, EXAMPLE, PUBLISH_ADDRESS,
 # RESULTS_DIR, BUILD_CA_BUNDLE, PIP_INDEX_URL, BASES_LOCK, SOURCE_URL, SOURCE_DATE_EPOCH.
 set -euo pipefail
-cd "$(dirname "$0")/.." || exit 1
-source tests/lib.sh
+cd "$(dirname "$0")/../.." || exit 1
+source dockerfiles/steps/runtime.sh
 
-RESULTS_DIR=${RESULTS_DIR:-results}
-PUBLISH_ADDRESS=${PUBLISH_ADDRESS:-127.0.0.1}
 
 # --- The manifests ---------------------------------------------------------------
 load_manifests
@@ -138,7 +136,7 @@ dependencies() {
 }
 
 sizes() {
-  local i j size layers zsize factor rows_md=() csv=$RESULTS_DIR/sizes.csv
+  local i j size layers zsize factor csv=$RESULTS_DIR/sizes.csv
   local -A single=()
   mkdir -p "$RESULTS_DIR"
   # The single-stage image of each example measured (first: the manifests
@@ -152,6 +150,7 @@ sizes() {
     done
   done
   echo "example,image,build_type,base,bytes,compressed_bytes,layers,smaller_than_single_stage" >"$csv.tmp"
+  : >"$RESULTS_DIR/sizes.jsonl"
   for i in "${rows[@]}"; do
     need_image "${IMG_NAME[$i]}"
     read -r size zsize layers <<<"$(image_sizes "${IMG_NAME[$i]}")" || exit 1
@@ -159,15 +158,15 @@ sizes() {
     # How many times smaller than the example's single-stage image.
     factor=$(awk -v s="${single[${IMG_EXAMPLE[$i]}]:-0}" -v b="$size" 'BEGIN { if (s > 0) printf "%.1f", s / b }')
     echo "${IMG_EXAMPLE[$i]},${IMG_NAME[$i]},\"${IMG_TYPE[$i]}\",$(base_name "$i"),$size,$zsize,$layers,${factor}" >>"$csv.tmp"
-    rows_md+=("| ${IMG_EXAMPLE[$i]} | ${IMG_NAME[$i]} | ${IMG_TYPE[$i]} | $(base_name "$i") | $(mb "$size") | $(mb "$zsize") | $layers | ${factor:+${factor}x} |")
+    jq -nc --arg example "${IMG_EXAMPLE[$i]}" --arg image "${IMG_NAME[$i]}" --arg type "${IMG_TYPE[$i]}" --arg base "$(base_name "$i")" \
+      --argjson bytes "$size" --argjson compressed "$zsize" --argjson layers "$layers" --argjson factor "${factor:-null}" \
+      '{example: $example, image: $image, build_type: $type, base: $base, bytes: $bytes, compressed_bytes: $compressed, layers: $layers, smaller_than_single_stage: $factor}' \
+      >>"$RESULTS_DIR/sizes.jsonl"
   done
   mv "$csv.tmp" "$csv"
-  python3 -c 'import csv, json, sys; print(json.dumps([dict(r, bytes=int(r["bytes"]), compressed_bytes=int(r["compressed_bytes"]), layers=int(r["layers"]), smaller_than_single_stage=float(r["smaller_than_single_stage"]) if r["smaller_than_single_stage"] else None) for r in csv.DictReader(open(sys.argv[1]))], indent=2))' \
-    "$csv" >"$RESULTS_DIR/sizes.json"
+  jq -s . "$RESULTS_DIR/sizes.jsonl" >"$RESULTS_DIR/sizes.json" && rm -f "$RESULTS_DIR/sizes.jsonl"
   echo
-  echo "| example | image | build type | base image | size | compressed | layers | smaller than single-stage |"
-  echo "|---|---|---|---|---:|---:|---:|---:|"
-  printf '%s\n' "${rows_md[@]}"
+  python3 dockerfiles/measure/render.py sizes "$RESULTS_DIR"
   echo
   echo "(size: the unpacked size of the image's layers, what docker images shows on the classic image store, 1 MB = 10^6 bytes; compressed: each layer through gzip -6, what a registry transfer costs; both from docker save, the same on every image store; smaller: the example's single-stage size divided by this one; also in $RESULTS_DIR/sizes.csv and sizes.json)"
 }
@@ -265,5 +264,5 @@ case $command in
   list) list ;;
   dependencies) require_engine; WORK_TAR=$(mktemp); dependencies ;;
   finished) finished ;;
-  *) die "usage: dockerfiles/lab.sh build|sizes|history|up|smoke|down|clean|binary|run|dependencies|list" ;;
+  *) die "usage: dockerfiles/steps/lab.sh build|sizes|history|up|smoke|down|clean|binary|run|dependencies|list" ;;
 esac

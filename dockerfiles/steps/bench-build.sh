@@ -17,12 +17,9 @@
 #
 # Settings (the Makefile passes them): EXAMPLE, BENCH_RUNS, BENCH_SLOW, RESULTS_DIR.
 set -euo pipefail
-cd "$(dirname "$0")/.." || exit 1
-source tests/lib.sh
+cd "$(dirname "$0")/../.." || exit 1
+source dockerfiles/steps/runtime.sh
 
-RESULTS_DIR=${RESULTS_DIR:-results}
-BENCH_RUNS=${BENCH_RUNS:-3}
-BENCH_SLOW=${BENCH_SLOW:-120}
 [[ $BENCH_RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS=$BENCH_RUNS: expected a whole number of runs, 1 or more"
 [[ $BENCH_SLOW =~ ^[0-9]+$ ]] || die "BENCH_SLOW=$BENCH_SLOW: expected a number of seconds"
 
@@ -40,13 +37,9 @@ LOGS=$RESULTS_DIR/bench-build
 mkdir -p "$LOGS"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/swiftlab-bench.XXXXXX")
 TAG=swiftlab-bench/build
-on_exit() {
-  "$DOCKER" image rm -f "$TAG" >/dev/null 2>&1 || true
-  "$DOCKER" image prune -f --filter label=org.swiftlab.bench=1 >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap on_exit EXIT
-trap 'exit 130' INT TERM
+on_exit rm -rf "$WORK"
+on_exit "$DOCKER" image prune -f --filter label=org.swiftlab.bench=1
+on_exit "$DOCKER" image rm -f "$TAG"
 
 # bench_dockerfile DOCKERFILE: the Dockerfile with every cache mount renamed
 # to its -bench twin; bench_mounts DOCKERFILE: those ids.
@@ -192,26 +185,16 @@ printf '%s\n' "${json_cases[@]}" | jq -s --arg date "$(date -u +%Y-%m-%dT%H:%M:%
   --arg cpus "$(nproc)" --arg engine "$("$DOCKER" version --format '{{.Server.Version}}' 2>/dev/null)" \
   '{date: $date, cpus: ($cpus | tonumber), engine: $engine, runs: $runs, slow_s: $slow, cases: .}' >"$RESULTS_DIR/bench-build.json"
 
-# The table, from the JSON: seconds, and the ratio to the cold build.
-jq -r '
-  def s($ms): if $ms == null then "-" else (($ms / 100 | round) / 10 | tostring) + " s" end;
-  def cell($c; $k): if $c.median_ms[$k] == null then "-"
-    else s($c.median_ms[$k]) + " (" + (($c.median_ms[$k] / $c.median_ms.a * 100 | round) | tostring) + " %)" end;
-  def kb($b): if $b >= 1000000 then ((($b / 100000) | round) / 10 | tostring) + " MB" else (($b / 1000 | round) | tostring) + " kB" end;
-  "| example | Dockerfile | (a) cold | (b) no change | (c) one source file | (d) dependency manifest | (c): dependency step | context (folder) |",
-  "|---|---|---:|---:|---:|---:|---|---:|",
-  (.cases[] | "| \(.example) | \(.dockerfile) | \(s(.median_ms.a)) | \(cell(.; "b")) | \(cell(.; "c")) | \(cell(.; "d")) | \(.dependency_step_after_c | unique | join(", ")) | \(kb(.context_bytes)) (\(kb(.folder_bytes))) |"),
-  "",
-  "Medians of up to \(.runs) runs (\(.date), \(.cpus) CPUs, Docker Engine \(.engine)); a case whose first run took over \(.slow_s) s ran once. Percentages are of (a). The dependency step is the RUN that resolves or installs dependencies: CACHED means BuildKit did not run it again.",
-  "",
-  "Reproducibility: the program that each cold build (a) made, against the one in the lab'"'"'s image from the same Dockerfile (make images).",
-  "",
-  "| Dockerfile | cold builds (sha256) | lab image | its program (sha256) | identical |",
-  "|---|---|---|---|---|",
-  (.cases[] | "| \(.dockerfile) | \(.cold_program_sha256 | map(.[0:12]) | join(", ")) | \(.lab_image) | \(.lab_program_sha256[0:12]) | \(
-    ((.cold_program_sha256 + (if .lab_program_sha256 == "-" then [] else [.lab_program_sha256] end)) | unique) as $u
-    | if (.cold_program_sha256 | length) + (if .lab_program_sha256 == "-" then 0 else 1 end) < 2 then "-"
-      elif ($u | length) == 1 then "yes" else "no" end) |")
-' "$RESULTS_DIR/bench-build.json" | tee "$RESULTS_DIR/bench-build.md"
+# The tables, from the JSON: seconds, and the share of the cold build.
+{
+  python3 dockerfiles/measure/render.py bench-build "$RESULTS_DIR" --only table-bench-build
+  echo
+  jq -r '"Medians of up to \(.runs) runs (\(.date), \(.cpus) CPUs, Docker Engine \(.engine)); a case whose first run took over \(.slow_s) s ran once."' "$RESULTS_DIR/bench-build.json"
+  echo "Percentages are of (a). The dependency step is the RUN that resolves or installs dependencies: CACHED means BuildKit did not run it again."
+  echo
+  echo "Reproducibility: the program that each cold build (a) made, against the one in the lab's image from the same Dockerfile (make images)."
+  echo
+  python3 dockerfiles/measure/render.py bench-build "$RESULTS_DIR" --only table-reproducible
+} | tee "$RESULTS_DIR/bench-build.md"
 echo
 say "written: $RESULTS_DIR/bench-build.md and $RESULTS_DIR/bench-build.json (build logs in $LOGS/)"

@@ -2,27 +2,26 @@
 # A local image registry on loopback, for what needs one: CI caches (make
 # ci-cache), pushing and pulling to measure transfers (make bench). It is
 # Debian's docker-registry (the registry Docker Hub runs, distribution 2.8)
-# in an image of the lab's own (dockerfiles/Dockerfile.registry, built from
+# in an image of the lab's own (dockerfiles/tools/Dockerfile.registry, built from
 # the lab's Debian base): a container on the host's network, as the user, its
 # storage in $REGISTRY_DIR/data. Nothing to install, no root.
-#   dockerfiles/registry.sh start   start it (building its image first); prints its address
-#   dockerfiles/registry.sh stop    stop it (its images stay in $REGISTRY_DIR/data)
+#   dockerfiles/steps/registry.sh start   start it (building its image first); prints its address
+#   dockerfiles/steps/registry.sh stop    stop it (its images stay in $REGISTRY_DIR/data)
 # An engine trusts a registry on 127.0.0.0/8 over plain HTTP without any
 # setting, so nothing in the engine's configuration changes.
 #
 # start also leaves the registry program, the image's configuration and
 # where this one listens and stores in $REGISTRY_DIR (docker-registry,
 # config.yml, registry.env): a second engine in a
-# network namespace of its own (tests/lib.sh runner_start, root only) runs a
+# network namespace of its own (dockerfiles/steps/runtime.sh runner_start, root only) runs a
 # second process of it there, on the same storage and at the same address.
 set -euo pipefail
-cd "$(dirname "$0")/.." || exit 1
-source tests/lib.sh
+cd "$(dirname "$0")/../.." || exit 1
+source dockerfiles/steps/runtime.sh
 # What it runs goes to stderr: stdout is the address, for $(...).
 exec {TRANSCRIPT}>&2
 
-REGISTRY_PORT=${REGISTRY_PORT:-5050}
-REGISTRY_DIR=${REGISTRY_DIR:-${TOOLS_DIR:-.tools}/registry}
+REGISTRY_DIR=${REGISTRY_DIR:-$TOOLS_DIR/registry}
 [[ $REGISTRY_PORT =~ ^[0-9]+$ ]] && [ "$REGISTRY_PORT" -ge 1024 ] && [ "$REGISTRY_PORT" -le 65535 ] ||
   die "REGISTRY_PORT=$REGISTRY_PORT: expected a port from 1024 to 65535"
 ADDRESS=127.0.0.1:$REGISTRY_PORT
@@ -41,7 +40,7 @@ case ${1:-} in
     if running && answers; then echo "$ADDRESS"; exit 0; fi
     "$DOCKER" rm -f "$CONTAINER" >/dev/null 2>&1 || true
     ! taken || die "something else answers on $ADDRESS: set REGISTRY_PORT to a free port"
-    image=$(tool_image registry "Debian's docker-registry") || exit 1
+    image=$(tool_image registry "Debian's docker-registry, on the lab's Debian base") || exit 1
     mkdir -p "$REGISTRY_DIR/data"
     [ -w "$REGISTRY_DIR/data" ] || die "$REGISTRY_DIR/data is not writable by $(id -un): the registry keeps its images there"
     data=$(realpath "$REGISTRY_DIR/data")
@@ -69,5 +68,5 @@ case ${1:-} in
     use_docker
     if "$DOCKER" rm -f "$CONTAINER" >/dev/null 2>&1; then say "stopped the registry on $ADDRESS" >&2; fi
     ;;
-  *) die "usage: dockerfiles/registry.sh start|stop" ;;
+  *) die "usage: dockerfiles/steps/registry.sh start|stop" ;;
 esac

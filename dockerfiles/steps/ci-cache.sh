@@ -4,9 +4,9 @@
 # plays the CI job that pushes the cache; a second Docker engine, started
 # here with empty storage in a network namespace of its own (so that its
 # bridge cannot touch the lab engine's), plays the next job's fresh runner.
-# Both go through the registry on loopback (dockerfiles/registry.sh): the
+# Both go through the registry on loopback (dockerfiles/steps/registry.sh): the
 # runner's namespace gets a second registry process on the same storage.
-# For swift-server's Dockerfile.scratch:
+# For swift-server's Dockerfile.scratch (or, CI_CACHE_EXAMPLE=go, the Go example's):
 #   cold                  the runner builds with no cache at all
 #   inline, unchanged     --cache-from the pushed image (inline cache), same sources
 #   inline, one source    the same, after a one-line change to one source file
@@ -15,37 +15,41 @@
 # The runner's build cache is emptied before each build. Needs root (it
 # starts dockerd). Writes $RESULTS_DIR/ci-cache.md and .json.
 set -euo pipefail
-cd "$(dirname "$0")/.." || exit 1
-source tests/lib.sh
+cd "$(dirname "$0")/../.." || exit 1
+source dockerfiles/steps/runtime.sh
 
-RESULTS_DIR=${RESULTS_DIR:-results}
-DOCKERFILE=dockerfiles/Dockerfile.scratch CONTEXT=swift-server SOURCE=Sources/SwiftServer/Routes.swift
+# The build it measures: the Swift server's Dockerfile.scratch (the lesson), or
+# with CI_CACHE_EXAMPLE=go the Go example's, seconds instead of minutes
+# (make test's run). RESOLVE and COMPILE name the two steps the table follows.
+case $CI_CACHE_EXAMPLE in
+  swift) DOCKERFILE=dockerfiles/Dockerfile.scratch CONTEXT=swift-server SOURCE=Sources/SwiftServer/Routes.swift
+    RESOLVE="swift package resolve" COMPILE="swift build -c release" ;;
+  go) DOCKERFILE=examples/go/Dockerfile CONTEXT=examples/go SOURCE=main.go RESOLVE="go mod download" COMPILE="go build" ;;
+  *) die "CI_CACHE_EXAMPLE=$CI_CACHE_EXAMPLE: swift (the lesson) or go (a quick run)" ;;
+esac
 [ "$(id -u)" -eq 0 ] || die "make ci-cache starts a second Docker engine as the fresh CI runner: run it as root"
 require_engine
 [ -s "$LOCK" ] || die "no $LOCK (run: make bases)"
 load_manifests
-REGISTRY=$(bash dockerfiles/registry.sh start) || exit 1
+REGISTRY=$(bash dockerfiles/steps/registry.sh start) || exit 1
 REPO=$REGISTRY/swiftlab/ci-cache
 WORK=$(mktemp -d)
 
-cleanup() {
-  runner_stop
-  "$DOCKER" image rm -f "$REPO:final" "$REPO:build" >/dev/null 2>&1 || true
-  bash dockerfiles/registry.sh stop || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+on_exit rm -rf "$WORK"
+on_exit bash dockerfiles/steps/registry.sh stop
+on_exit "$DOCKER" image rm -f "$REPO:final" "$REPO:build"
+on_exit runner_stop
 
 # --- The CI job that pushes the cache (the lab's engine) -----------------------------
-mapfile -t args < <(build_args "$DOCKERFILE")
+args_text=$(build_args "$DOCKERFILE") || exit 1
+mapfile -t args <<<"$args_text"
 say "the job that pushes the cache: build with the inline cache, push the image and its build stage to $REGISTRY"
 run "${BUILDKIT_ENV[@]}" docker build -q --build-arg BUILDKIT_INLINE_CACHE=1 -f "$DOCKERFILE" -t "$REPO:final" "${args[@]}" "$CONTEXT" >/dev/null
 start=$(now_ms)
 run docker push -q "$REPO:final" >/dev/null
 push_final_ms=$(($(now_ms) - start))
 run "${BUILDKIT_ENV[@]}" docker build -q --target build --build-arg BUILDKIT_INLINE_CACHE=1 -f "$DOCKERFILE" -t "$REPO:build" "${args[@]}" "$CONTEXT" >/dev/null
-say "pushing the build stage: the Swift builder's layers are 4 GB, about 3 minutes the first time"
+say "pushing the build stage$([ "$CI_CACHE_EXAMPLE" != swift ] || echo ": the Swift builder's layers are 4 GB, about 3 minutes the first time")"
 start=$(now_ms)
 run docker push -q "$REPO:build" >/dev/null
 push_build_ms=$(($(now_ms) - start))
@@ -73,8 +77,8 @@ runner_build() {
   run DOCKER_HOST="$RUNNER" "${BUILDKIT_ENV[@]}" docker build --progress=plain "$@" -f "$DOCKERFILE" -t ci-cache-probe "${args[@]}" "$WORK/context" >"$log" 2>&1 ||
     { tail -n 15 "$log" >&2; die "the runner's build failed ($name)"; }
   took[$name]=$(($(now_ms) - start))
-  resolve[$name]=$(step_status "$log" "swift package resolve")
-  compile[$name]=$(step_status "$log" "swift build -c release")
+  resolve[$name]=$(step_status "$log" "$RESOLVE")
+  compile[$name]=$(step_status "$log" "$COMPILE")
   say "  $(awk -v ms="${took[$name]}" 'BEGIN { printf "%.1f s", ms / 1000 }'): resolve ${resolve[$name]}, compile ${compile[$name]}"
 }
 runner_build cold no
@@ -87,16 +91,13 @@ mkdir -p "$RESULTS_DIR"
 for name in cold "inline, unchanged" "inline, one source" "+ build stage, one source"; do
   jq -n --arg name "$name" --argjson ms "${took[$name]}" --arg resolve "${resolve[$name]}" --arg compile "${compile[$name]}" \
     '{case: $name, ms: $ms, resolve: $resolve, compile: $compile}'
-done | jq -s --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg dockerfile "$DOCKERFILE" \
+done | jq -s --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg dockerfile "$DOCKERFILE" --arg resolve "$RESOLVE" --arg compile "$COMPILE" \
   --argjson push_final "$push_final_ms" --argjson push_build "$push_build_ms" \
-  '{date: $date, dockerfile: $dockerfile, push_ms: {final: $push_final, build_stage: $push_build}, cases: .}' >"$RESULTS_DIR/ci-cache.json"
-jq -r '
-  def s($ms): (($ms / 100 | round) / 10 | tostring) + " s";
-  "| on the fresh runner (\(.dockerfile)) | time | of cold | swift package resolve | swift build |",
-  "|---|---:|---:|---|---|",
-  (.cases[0].ms as $cold | .cases[] | "| \(.case) | \(s(.ms)) | \((.ms / $cold * 100 | round))% | \(.resolve) | \(.compile) |"),
-  "",
-  "Pushing the cache took \(s(.push_ms.final)) for the image and \(s(.push_ms.build_stage)) for its build stage (\(.date))."
-' "$RESULTS_DIR/ci-cache.json" | tee "$RESULTS_DIR/ci-cache.md"
+  '{date: $date, dockerfile: $dockerfile, steps: {resolve: $resolve, compile: $compile}, push_ms: {final: $push_final, build_stage: $push_build}, cases: .}' >"$RESULTS_DIR/ci-cache.json"
+{
+  python3 dockerfiles/measure/render.py ci-cache "$RESULTS_DIR"
+  echo
+  jq -r '"Pushing the cache took \(.push_ms.final / 1000 * 10 | round / 10) s for the image and \(.push_ms.build_stage / 1000 * 10 | round / 10) s for its build stage (\(.date))."' "$RESULTS_DIR/ci-cache.json"
+} | tee "$RESULTS_DIR/ci-cache.md"
 echo
 say "written: $RESULTS_DIR/ci-cache.md and $RESULTS_DIR/ci-cache.json"

@@ -55,7 +55,7 @@ import subprocess
 import sys
 import time
 
-from security import DOCKER, docker, say, show
+from dockercli import DOCKER, docker, say, show
 
 WRK_IMAGE = os.environ.get("WRK_IMAGE") or "swiftlab-tools/wrk"
 PROBE_IMAGE = os.environ.get("PROBE_IMAGE") or "debian:bookworm-slim"

@@ -1,18 +1,16 @@
 #!/usr/bin/env bash
 # make analyze (docs/08-security.md): dive in CI mode on every final image,
-# held to the thresholds of dockerfiles/dive-ci.yaml, and each image's
+# held to the thresholds of dockerfiles/tools/dive-ci.yaml, and each image's
 # largest layers. A single-stage image is expected to fail them (it keeps
 # its build in its layers): the report says so as a finding. A multi-stage
 # image that fails them is an error.
 # Writes $RESULTS_DIR/analyze.md and analyze.json. Settings: IMAGES,
 # EXAMPLE, RESULTS_DIR, DIVE (the pinned dive that make tools installs).
 set -euo pipefail
-cd "$(dirname "$0")/.." || exit 1
-source tests/lib.sh
+cd "$(dirname "$0")/../.." || exit 1
+source dockerfiles/steps/runtime.sh
 
-RESULTS_DIR=${RESULTS_DIR:-results}
-DIVE=${DIVE:-.tools/venv/bin/dive}
-CONFIG=dockerfiles/dive-ci.yaml
+CONFIG=dockerfiles/tools/dive-ci.yaml
 OUT=$RESULTS_DIR/analyze
 
 require_engine
@@ -52,11 +50,7 @@ for i in "${rows[@]}"; do
 done
 for i in "${rows[@]}"; do cat "$OUT/${IMG_NAME[$i]}.json"; done | jq -s . >"$RESULTS_DIR/analyze.json"
 
-jq -r '
-  "| image | type | layers | efficiency | wasted | largest layer | dive CI |",
-  "|---|---|---:|---:|---:|---|---|",
-  (.[] | "| \(.image) | \(.type) | \(.layers.count) | \(.efficiency * 1000 | round / 10) % | \(.wasted_bytes / 1000 | round) kB | \(.layers.largest[0].size / 100000 | round / 10) MB: \(.layers.largest[0].created_by | if . == "" then "the first layer (no instruction: an imported file system)" else "`\(gsub("\\|"; "\\\\|"))`" end) | \(.result) |")
-' "$RESULTS_DIR/analyze.json" >"$RESULTS_DIR/analyze.md"
+python3 dockerfiles/measure/render.py analyze "$RESULTS_DIR" >"$RESULTS_DIR/analyze.md"
 echo
 cat "$RESULTS_DIR/analyze.md"
 echo

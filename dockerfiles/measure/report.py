@@ -9,7 +9,7 @@ elsewhere, so it opens offline), and RESULTS_DIR/report/report.md, the same
 in Markdown with the charts beside it in charts/*.svg.
 
 Every number on the page is read from a file of RESULTS_DIR: sizes.json,
-layers.json, binary.json and machine.json (dockerfiles/report.sh writes the
+layers.json, binary.json and machine.json (dockerfiles/steps/report.sh writes the
 last three), and bench.json, scan.json and ci-cache.json when make bench,
 make scan and make ci-cache have run. In the HTML each one sits in an
 element whose data-src names its file and JSON pointer (RFC 6901) and whose
@@ -20,9 +20,11 @@ same values; their only numbers are the axes' ticks.
 
 import html
 import io
-import json
 import sys
 from pathlib import Path
+
+import tables
+from tables import Results, as_html, as_md
 
 import matplotlib
 
@@ -45,28 +47,14 @@ COLOURS = {"swift": "#f05138", "sqlite": "#f5845f", "external-api": "#c2361f", "
 OTHER = "#888888"
 
 
-class Page:
-    """The page, built as HTML and Markdown side by side."""
+class Page(Results):
+    """The page, built as HTML and Markdown side by side, from a results folder."""
 
     def __init__(self, results):
-        self.results = results
-        self.data = {}
+        super().__init__(results)
         self.html = []
         self.md = []
         self.charts = {}
-
-    def load(self, name):
-        path = self.results / name
-        if name not in self.data:
-            self.data[name] = json.loads(path.read_text()) if path.exists() else None
-        return self.data[name]
-
-    # A number (or a text) from a results file: "file", JSON pointer parts.
-    def value(self, file, *pointer, fmt="text"):
-        node = self.load(file)
-        for part in pointer:
-            node = node[part]
-        return Value(file, pointer, node, fmt)
 
     def heading(self, level, text, anchor):
         self.html.append(f'<h{level} id="{anchor}">{html.escape(text)}</h{level}>')
@@ -77,30 +65,14 @@ class Page:
         self.html.append("<p>" + as_html(parts) + "</p>")
         self.md += [as_md(parts), ""]
 
-    def table(self, header, rows, anchor):
-        """header: strings or lists of parts; rows: lists of cells, each a Value, a string or a list of parts."""
-        def cell_html(cell):
-            return as_html(cell if isinstance(cell, list) else [cell])
-
-        def cell_md(cell):
-            return as_md(cell if isinstance(cell, list) else [cell]).replace("|", "\\|")
-
-        def is_number(cell):
-            first = cell[0] if isinstance(cell, list) and cell else cell
-            return isinstance(first, Value) and first.fmt != "text" or cell == "-"
-
-        numeric = [all(is_number(r[c]) for r in rows) for c in range(len(header))]
-        self.html.append(f'<div class="wide"><table id="{anchor}"><thead><tr>'
-                         + "".join(f'<th{" class=num" if n else ""}>{cell_html(h)}</th>' for h, n in zip(header, numeric))
-                         + "</tr></thead><tbody>")
-        for row in rows:
-            self.html.append("<tr>" + "".join(f'<td{" class=num" if n else ""}>{cell_html(c)}</td>'
-                                              for c, n in zip(row, numeric)) + "</tr>")
-        self.html.append("</tbody></table></div>")
-        self.md.append("| " + " | ".join(cell_md(h) for h in header) + " |")
-        self.md.append("|" + "|".join("---:" if n else "---" for n in numeric) + "|")
-        self.md += ["| " + " | ".join(cell_md(c) for c in row) + " |" for row in rows]
-        self.md.append("")
+    def tables(self, step, only=None):
+        """The step's tables (or the one whose id is `only`), as tables.py
+        builds them: render.py prints the same."""
+        for table in tables.TABLES[step][1](self):
+            if only and table.anchor != only:
+                continue
+            self.html += table.html()
+            self.md += table.markdown() + [""]
 
     def chart(self, name, figure, caption):
         buffer = io.StringIO()
@@ -111,56 +83,6 @@ class Page:
         self.charts[name] = svg
         self.html.append(f'<figure id="chart-{name}">{svg}<figcaption>{html.escape(caption)}</figcaption></figure>')
         self.md += [f"![{caption}](charts/{name}.svg)", ""]
-
-
-def as_html(parts):
-    """Strings (escaped) and Values (each in its data-src element), joined."""
-    return "".join(p.html() if isinstance(p, Value) else html.escape(p) for p in parts)
-
-
-def as_md(parts):
-    return "".join(p.md() if isinstance(p, Value) else p for p in parts)
-
-
-class Value:
-    """A value from a results file, shown in one format."""
-
-    # fmt: (scale from the stored value to the shown number, decimals, unit)
-    FORMATS = {"text": None, "mb": (1e-6, 1, " MB"), "kb_mib": (1 / 1024, 1, " MiB"), "ms": (1, 1, " ms"), "number": (1, 1, ""),
-               "ms_s": (1e-3, 1, " s"), "x": (1, None, "x"), "percent": (1, 1, " %"),
-               "count": (1, 0, "")}
-
-    def __init__(self, file, pointer, raw, fmt):
-        self.file, self.pointer, self.raw, self.fmt = file, pointer, raw, fmt
-
-    def shown(self):
-        if self.raw is None:
-            return "-"
-        spec = self.FORMATS[self.fmt]
-        if spec is None:
-            return str(self.raw)
-        scale, decimals, unit = spec
-        number = self.raw * scale
-        if decimals is None:
-            return f"{number:g}{unit}"
-        return f"{number:,.{decimals}f}{unit}"
-
-    def src(self):
-        return self.file + "#/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in self.pointer)
-
-    def html(self):
-        spec = self.FORMATS[self.fmt]
-        scale = "" if spec is None else f' data-scale="{spec[0]!r}"'
-        return f'<span class="v" data-src="{html.escape(self.src())}"{scale}>{html.escape(self.shown())}</span>'
-
-    def md(self):
-        return self.shown()
-
-
-def ratio(page, file, *pointer):
-    """' (1.23x)' after a figure, when there is a ratio to the reference."""
-    value = page.value(file, *pointer, fmt="x")
-    return [] if value.raw is None else [" (", value, ")"]
 
 
 def colour(example):
@@ -243,13 +165,7 @@ def sizes(page):
                           "Image size per image, uncompressed and compressed")
     page.chart("sizes", figure, "Image sizes, log scale: uncompressed (solid) and compressed (hatched), "
                "coloured by language")
-    table_rows = []
-    for i, row in enumerate(rows):
-        v = lambda key, fmt="text": page.value("sizes.json", i, key, fmt=fmt)  # noqa: E731
-        table_rows.append([v("example"), v("image"), v("build_type"), v("base"), v("bytes", "mb"),
-                           v("compressed_bytes", "mb"), v("layers", "count"), v("smaller_than_single_stage", "x")])
-    page.table(["example", "image", "build type", "base", "size", "compressed", "layers", "smaller than single-stage"],
-               table_rows, "table-sizes")
+    page.tables("sizes")
 
 
 def layers(page):
@@ -271,14 +187,7 @@ def layers(page):
     axes.legend(loc="lower left", bbox_to_anchor=(1.0, 0.0), frameon=False)
     axes.set_title("Where the Swift images' bytes are")
     page.chart("layers", figure, "The Swift server's multi-stage images: base layers and own layers")
-    rows = []
-    for i, image in enumerate(images):
-        for j, layer in enumerate(image["layers"]):
-            v = lambda key, fmt="text": page.value("layers.json", i, "layers", j, key, fmt=fmt)  # noqa: E731
-            instruction = v("instruction")
-            rows.append([page.value("layers.json", i, "image"), v("index", "count"),
-                         "base image" if layer["from_base"] else "own", v("bytes", "mb"), instruction])
-    page.table(["image", "history step", "from", "size", "instruction"], rows, "table-layers")
+    page.tables("layers")
 
 
 def binary(page):
@@ -296,11 +205,7 @@ def binary(page):
     axes.set_xlabel("bytes of symbols")
     axes.set_title("The static binary's symbols, by origin")
     page.chart("binary", figure, "The static Swift binary's symbols by origin")
-    rows = [[page.value("binary.json", "families", i, "origin"), page.value("binary.json", "families", i, "bytes", fmt="mb"),
-             page.value("binary.json", "families", i, "share_percent", fmt="percent")] for i in range(len(families))]
-    rows.append(["no symbol: unwind tables, Swift metadata, string constants",
-                 page.value("binary.json", "no_symbol_bytes", fmt="mb"), ""])
-    page.table(["origin", "size", "share of symbols"], rows, "table-binary")
+    page.tables("binary")
 
 
 def bench(page):
@@ -350,22 +255,7 @@ def bench(page):
     axes.set_xlabel("requests per second on / (wrk, loopback)")
     axes.set_title("Throughput")
     page.chart("throughput", figure, "Throughput on /; the dashed line is the reference image")
-
-    rows = []
-    for i, image in enumerate(images):
-        v = lambda *pointer, fmt="text": page.value("bench.json", "images", i, *pointer, fmt=fmt)  # noqa: E731
-        vs = lambda key, *parts: [*parts, *ratio(page, "bench.json", "images", i, "vs_reference", key)]  # noqa: E731
-        own = "idle_own" in image["memory_kb"]
-        rows.append([v("image"), v("type"),
-                     vs("startup", v("startup_ms", "median", fmt="ms"), " (", v("startup_ms", "min", fmt="number"), " to ",
-                        v("startup_ms", "max", fmt="number"), ")"),
-                     vs("idle_memory", v("memory_kb", "idle", fmt="kb_mib")),
-                     vs("idle_own_memory", v("memory_kb", "idle_own", fmt="kb_mib")) if own else "-",
-                     vs("memory_after_load", v("memory_kb", "after_load", fmt="kb_mib")),
-                     vs("requests_per_second", v("load", "requests_per_second", fmt="count")),
-                     v("load", "p50_ms", fmt="ms"), v("load", "p99_ms", fmt="ms")])
-    page.table(["image", "type", "start-up: median (min to max)", "idle memory", "its own", "after load",
-                "requests/s", "p50", "p99"], rows, "table-bench")
+    page.tables("bench", "table-bench")
 
     moved = [i for i, image in enumerate(images) if image.get("transfer")]
     if not moved:
@@ -395,16 +285,7 @@ def bench(page):
     grid(right)
     figure.suptitle("What an image's size costs on the wire")
     page.chart("transfer", figure, "Bytes on the wire, and the cold start they cost, both on log scales")
-    rows = []
-    for i in moved:
-        t = lambda key, fmt="text": page.value("bench.json", "images", i, "transfer", key, fmt=fmt)  # noqa: E731
-        vs = lambda key, *parts: [*parts, *ratio(page, "bench.json", "images", i, "vs_reference", key)]  # noqa: E731
-        rows.append([page.value("bench.json", "images", i, "image"), vs("transfer_bytes", t("bytes", "mb")),
-                     t("push_ms", "ms_s"), t("pull_ms", "ms_s"), vs("cold_start", t("cold_start_ms", "ms_s")),
-                     t("link_pull_ms", "ms_s"), t("link_computed_ms", "ms_s")])
-    link = page.value("bench.json", "images", moved[0], "transfer", "link_mbit", fmt="count")
-    page.table(["image", "bytes", "push", "pull", "cold start", ["pull at ", link, " Mbit/s"], "computed from the bytes"],
-               rows, "table-transfer")
+    page.tables("bench", "table-transfer")
 
 
 def scan(page):
@@ -413,17 +294,7 @@ def scan(page):
         return
     page.text("From make scan: what each image holds that an attacker could use, and what a scanner would look "
               "at. Fewer files and packages, no shell and no package manager leave less to attack and less to patch.")
-    rows = []
-    for i, image in enumerate(data["images"]):
-        v = lambda key, fmt="text": page.value("scan.json", "images", i, key, fmt=fmt)  # noqa: E731
-        listed = lambda key: ", ".join(path.rsplit("/", 1)[-1] for path in image[key]) or "none"  # noqa: E731
-        rows.append([v("image"), v("files", "count"), v("os_packages", "count"),
-                     Value("scan.json", ("images", i, "shells"), listed("shells"), "text"),
-                     Value("scan.json", ("images", i, "package_managers"), listed("package_managers"), "text"),
-                     v("user") if image["user"] else "root", Value("scan.json", ("images", i, "layer_findings"),
-                                                                    len(image["layer_findings"]), "count")])
-    page.table(["image", "files", "OS packages", "shells", "package managers", "user", "layer findings"], rows,
-               "table-scan")
+    page.tables("scan")
 
 
 def ci(page):
@@ -432,10 +303,7 @@ def ci(page):
         return
     page.text("From make ci-cache: a second, empty engine builds ", page.value("ci-cache.json", "dockerfile"),
               " as a fresh CI runner would, with and without the cache another build pushed to a registry.")
-    rows = [[page.value("ci-cache.json", "cases", i, "case"), page.value("ci-cache.json", "cases", i, "ms", fmt="ms_s"),
-             page.value("ci-cache.json", "cases", i, "resolve"), page.value("ci-cache.json", "cases", i, "compile")]
-            for i in range(len(data["cases"]))]
-    page.table(["case", "build time", "dependency step", "compile step"], rows, "table-ci")
+    page.tables("ci-cache")
 
 
 STYLE = """

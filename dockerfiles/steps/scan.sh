@@ -2,7 +2,7 @@
 # make scan (docs/08-security.md): what each image of every example carries,
 # measured from the image itself, with or without the internet.
 #
-#   - an attack-surface inventory (dockerfiles/security.py inventory): files
+#   - an attack-surface inventory (dockerfiles/measure/security.py inventory): files
 #     and bytes, OS packages, shells, package managers, curl and wget,
 #     setuid and setgid files, the user, the exposed ports;
 #   - the paths that stay writable when it runs --read-only (docker run,
@@ -18,12 +18,10 @@
 # Settings: IMAGES, EXAMPLE, RESULTS_DIR, BUILD_CA_BUNDLE, BASES_LOCK, PYTHON_TOOLS
 # (the lab's virtual environment's python, with cyclonedx-python-lib).
 set -euo pipefail
-cd "$(dirname "$0")/.." || exit 1
-source tests/lib.sh
+cd "$(dirname "$0")/../.." || exit 1
+source dockerfiles/steps/runtime.sh
 
-RESULTS_DIR=${RESULTS_DIR:-results}
-PYTHON_TOOLS=${PYTHON_TOOLS:-.tools/venv/bin/python}
-SECURITY=(env DOCKER="${DOCKER:-docker}" "$PYTHON_TOOLS" dockerfiles/security.py)
+SECURITY=(env DOCKER="${DOCKER:-docker}" "$PYTHON_TOOLS" dockerfiles/measure/security.py)
 OUT=$RESULTS_DIR/security
 SBOMS=$RESULTS_DIR/sbom
 
@@ -155,7 +153,7 @@ for i in "${rows[@]}"; do
     $inv[0] as $i | {
       image: $name, example: $example, type: $type, files: $i.files, bytes: $i.bytes,
       os_packages: ($i.os_packages | length), shells: $i.shells, package_managers: $i.package_managers,
-      fetchers: $i.fetchers, setuid: $i.setuid, setgid: $i.setgid, user: $i.user, exposed_ports: $i.exposed_ports,
+      fetchers: $i.fetchers, setuid: $i.setuid, setgid: $i.setgid, setid: ($i.setuid + $i.setgid), user: $i.user, exposed_ports: $i.exposed_ports,
       writable: $writable[0], layer_findings: $layers[0].findings, packaged_keys: $layers[0].packaged_keys,
       behind_security: [$lag | split("\n")[] | split("\t") | select(.[0] == $name)
                         | {package: .[1], installed: .[2], security: .[3]}],
@@ -164,12 +162,7 @@ for i in "${rows[@]}"; do
     }'
 done | jq -s --arg trivy "$trivy_state" --arg suite "$security_suite" '{trivy: $trivy, security_suite: $suite, images: .}' >"$RESULTS_DIR/scan.json"
 
-SUITE=$security_suite jq -r '
-  def list: if length == 0 then "none" else map(sub("^/(usr/)?(s?bin/)?"; "")) | unique | join(", ") end;
-  "| image | files | MB | OS packages | behind security | shell | package manager | curl, wget | setuid, setgid | user | writable with --read-only | layer findings |",
-  "|---|---:|---:|---:|---:|---|---|---|---:|---|---|---:|",
-  (.images[] | "| \(.image) | \(.files) | \(.bytes / 100000 | round / 10) | \(.os_packages) | \(if $ENV.SUITE == "yes" then (.behind_security | length | tostring) else "-" end) | \(.shells | list) | \(.package_managers | list) | \(.fetchers | list) | \(.setuid + .setgid | length) | \(if .user == "" then "root" else .user end) | \(if .writable.all == ["exited"] then "(exited)" elif (.writable.image | length) == 0 then "none" else (.writable.image | join(", ")) end) | \(.layer_findings | length) |")
-' "$RESULTS_DIR/scan.json" >"$RESULTS_DIR/scan.md"
+python3 dockerfiles/measure/render.py scan "$RESULTS_DIR" >"$RESULTS_DIR/scan.md"
 echo
 cat "$RESULTS_DIR/scan.md"
 echo

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Scaffolds a new example folder from examples/.template:
-#   dockerfiles/new-example.sh NAME [LANGUAGE]
+#   dockerfiles/steps/new-example.sh NAME [LANGUAGE]
 # NAME is the folder (examples/NAME) and the images' prefix; LANGUAGE the
 # contract's name for it (default: NAME, capitalised). The images get the
 # next free lab ports. Every part left to do is marked TODO(scaffold); the
 # tests (and make images) fail until none is left.
 set -euo pipefail
-cd "$(dirname "$0")/.." || exit 1
-source tests/lib.sh
+cd "$(dirname "$0")/../.." || exit 1
+source dockerfiles/steps/runtime.sh
 
 name=${1:-}
 [ -n "$name" ] || die "usage: make new-example NAME=<name> [LANGUAGE=<Language>]"

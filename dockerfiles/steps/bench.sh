@@ -3,7 +3,7 @@
 # image of every example, measured on this machine, with the Go image as the
 # reference column (every figure also as a ratio to Go's, from the same run).
 # Each image runs on the host's network, on loopback, so that the server is
-# measured and not Docker's userland proxy (dockerfiles/bench.py says how).
+# measured and not Docker's userland proxy (dockerfiles/measure/bench.py says how).
 #
 # Writes $RESULTS_DIR/bench.md and bench.json, and each image's own figures
 # in $RESULTS_DIR/bench/IMAGE.json.
@@ -12,20 +12,10 @@
 # BENCH_REFERENCE (the reference image), BENCH_QUICK=1 (3 start-ups and 2
 # seconds of load whatever the others say, for the tests).
 set -euo pipefail
-cd "$(dirname "$0")/.." || exit 1
-source tests/lib.sh
+cd "$(dirname "$0")/../.." || exit 1
+source dockerfiles/steps/runtime.sh
 
-RESULTS_DIR=${RESULTS_DIR:-results}
-PYTHON_TOOLS=${PYTHON_TOOLS:-.tools/venv/bin/python}
-BENCH_PORT=${BENCH_PORT:-18080}
-BENCH_STARTUP_RUNS=${BENCH_STARTUP_RUNS:-10}
-BENCH_LOAD_SECONDS=${BENCH_LOAD_SECONDS:-10}
-[ "${BENCH_QUICK:-0}" != 1 ] || BENCH_STARTUP_RUNS=3 BENCH_LOAD_SECONDS=2
-BENCH_CONNECTIONS=${BENCH_CONNECTIONS:-32}
-BENCH_REFERENCE=${BENCH_REFERENCE:-go-app-scratch}
-BENCH_TRANSFER=${BENCH_TRANSFER:-1}
-BENCH_LINK_MBIT=${BENCH_LINK_MBIT:-100}
-BENCH_LINK_MAX_MB=${BENCH_LINK_MAX_MB:-60}
+[ "$BENCH_QUICK" != 1 ] || BENCH_STARTUP_RUNS=3 BENCH_LOAD_SECONDS=2
 OUT=$RESULTS_DIR/bench
 
 for setting in BENCH_PORT BENCH_STARTUP_RUNS BENCH_LOAD_SECONDS BENCH_CONNECTIONS BENCH_LINK_MBIT BENCH_LINK_MAX_MB; do
@@ -41,15 +31,15 @@ if [ "$BENCH_TRANSFER" = 1 ] && [ "$(id -u)" -ne 0 ]; then
   BENCH_TRANSFER=0 TRANSFER_WHY="it needs root, for a second, empty engine and tc (sudo make bench measures it)"
   say "transfer figures left out: they start a second, empty Docker engine and slow its network with tc, which needs root (sudo make bench measures them too; BENCH_TRANSFER=0 leaves them out without this line)"
 fi
-bash tests/host-tools.sh curl:curl
+bash dockerfiles/steps/host-tools.sh curl:curl
 [ -x "$PYTHON_TOOLS" ] || die "no $PYTHON_TOOLS (run: make tools)"
 require_engine
 # wrk in an image of its own, from the lab's Debian base, and that base as
 # the helper that reads each container's memory from its own /proc.
 PROBE_IMAGE=$(locked 1 slim 5)
 [ -n "$PROBE_IMAGE" ] || die "no Debian base pinned in $LOCK (run: make bases)"
-WRK_IMAGE=$(tool_image wrk "Debian's wrk") || exit 1
-BENCH=(env DOCKER="$DOCKER" WRK_IMAGE="$WRK_IMAGE" PROBE_IMAGE="$PROBE_IMAGE" "$PYTHON_TOOLS" dockerfiles/bench.py)
+WRK_IMAGE=$(tool_image wrk "Debian's wrk, on the lab's Debian base") || exit 1
+BENCH=(env DOCKER="$DOCKER" WRK_IMAGE="$WRK_IMAGE" PROBE_IMAGE="$PROBE_IMAGE" "$PYTHON_TOOLS" dockerfiles/measure/bench.py)
 # With host networking the port is the host's own: it must be free.
 ! curl -s --max-time 1 -o /dev/null "http://127.0.0.1:$BENCH_PORT/" ||
   die "something already answers on 127.0.0.1:$BENCH_PORT: set BENCH_PORT to a free port"
@@ -99,7 +89,7 @@ done
 # --- Transfer: push to a local registry, pull into an empty engine, and over a slow link -----
 # The lab's engine pushes each image to the registry on loopback, emptied
 # first so that every layer goes over; a second engine, empty, in a network
-# namespace of its own (tests/lib.sh runner_start), pulls it and runs it to
+# namespace of its own (dockerfiles/steps/runtime.sh runner_start), pulls it and runs it to
 # the first 200: a cold start. Then the same pull with that namespace's
 # loopback held to BENCH_LINK_MBIT by tc, for the images up to
 # BENCH_LINK_MAX_MB compressed; the others' time at that rate is computed
@@ -110,9 +100,9 @@ in_runner() { nsenter --net="/run/netns/$RUNNER_NETNS" env DOCKER_HOST="$RUNNER"
 
 transfer() {
   local name=$1 i=$2 ref manifest bytes start push_ms cold slow='null' run_args=()
-  bash dockerfiles/registry.sh stop >/dev/null 2>&1
+  bash dockerfiles/steps/registry.sh stop >/dev/null 2>&1
   rm -rf "$REGISTRY_DIR/data"
-  REGISTRY=$(bash dockerfiles/registry.sh start) || die "the local registry did not start"
+  REGISTRY=$(bash dockerfiles/steps/registry.sh start) || die "the local registry did not start"
   runner_registry
   for _ in $(seq 1 50); do in_runner curl -fs -o /dev/null "http://$REGISTRY/v2/" && break; sleep 0.1; done
   ref=$REGISTRY/swiftlab/$name:bench
@@ -144,19 +134,19 @@ transfer() {
 }
 
 if [ "$BENCH_TRANSFER" = 1 ]; then
-  bash tests/host-tools.sh tc:iproute2 nsenter:util-linux
+  bash dockerfiles/steps/host-tools.sh tc:iproute2 nsenter:util-linux
   # A registry of its own, emptied before each image: not the one that
   # make registry keeps, whose images stay untouched.
-  export REGISTRY_DIR=${TOOLS_DIR:-.tools}/bench-registry REGISTRY_PORT
+  export REGISTRY_DIR=$TOOLS_DIR/bench-registry REGISTRY_PORT
   REGISTRY_PORT=$(free_port)
-  cleanup() {
+  # Stopped when the transfers are done, or at exit if they stop early.
+  transfer_cleanup() {
     runner_stop
-    bash dockerfiles/registry.sh stop >/dev/null 2>&1 || true
+    bash dockerfiles/steps/registry.sh stop >/dev/null 2>&1 || true
     rm -rf "$REGISTRY_DIR"
   }
-  trap cleanup EXIT
-  trap 'exit 130' INT TERM
-  REGISTRY=$(bash dockerfiles/registry.sh start) || die "the local registry did not start"
+  on_exit transfer_cleanup
+  REGISTRY=$(bash dockerfiles/steps/registry.sh start) || die "the local registry did not start"
   runner_start swiftlab-bench-runner
   say "transfer: each image pushed to an emptied registry on $REGISTRY, pulled into the empty engine and run; pulled again at ${BENCH_LINK_MBIT} Mbit/s up to ${BENCH_LINK_MAX_MB} MB"
   n=0
@@ -165,8 +155,7 @@ if [ "$BENCH_TRANSFER" = 1 ]; then
     say "[$n/${#rows[@]}] transfer of ${IMG_NAME[$i]}"
     transfer "${IMG_NAME[$i]}" "$i"
   done
-  cleanup
-  trap - EXIT
+  transfer_cleanup
 else
   say "transfer: not measured ($TRANSFER_WHY)"
 fi
@@ -186,19 +175,7 @@ for i in "${rows[@]}"; do cat "$OUT/${IMG_NAME[$i]}.json"; done |
         transfer_bytes: ratio(.transfer.bytes // null), cold_start: ratio(.transfer.cold_start_ms // null) } }) }' \
     >"$RESULTS_DIR/bench.json"
 
-jq -r '
-  def x(v): if v == null then "" else " (\(v)x)" end;
-  def mib(kb): kb / 1024 * 10 | round / 10;
-  "| image | type | start-up, median (min to max) | idle memory | its own | after load | its own | requests/s | p50 | p99 |",
-  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-  (.images[] | "| \(.image) | \(.type) | \(.startup_ms.median) ms (\(.startup_ms.min) to \(.startup_ms.max))\(x(.vs_reference.startup)) | \(mib(.memory_kb.idle)) MiB\(x(.vs_reference.idle_memory)) | \(mib(.memory_kb.idle_own)) MiB\(x(.vs_reference.idle_own_memory)) | \(mib(.memory_kb.after_load)) MiB\(x(.vs_reference.memory_after_load)) | \(mib(.memory_kb.after_load_own)) MiB\(x(.vs_reference.own_memory_after_load)) | \(.load.requests_per_second | round)\(x(.vs_reference.requests_per_second)) | \(.load.p50_ms) ms | \(.load.p99_ms) ms |"),
-  (if any(.images[]; .transfer) then
-    "",
-    "| image | pushed and pulled | push | pull into an empty engine | cold start: pull, run, first 200 | pull at \(.images[0].transfer.link_mbit) Mbit/s | computed from the bytes |",
-    "|---|---:|---:|---:|---:|---:|---:|",
-    (.images[] | select(.transfer) | "| \(.image) | \(.transfer.bytes / 100000 | round / 10) MB\(x(.vs_reference.transfer_bytes)) | \(.transfer.push_ms / 100 | round / 10) s | \(.transfer.pull_ms / 100 | round / 10) s | \(.transfer.cold_start_ms / 100 | round / 10) s\(x(.vs_reference.cold_start)) | \(if .transfer.link_pull_ms == null then "-" else "\(.transfer.link_pull_ms / 100 | round / 10) s" end) | \(.transfer.link_computed_ms / 100 | round / 10) s |")
-  else empty end)
-' "$RESULTS_DIR/bench.json" >"$RESULTS_DIR/bench.md"
+python3 dockerfiles/measure/render.py bench "$RESULTS_DIR" >"$RESULTS_DIR/bench.md"
 { echo
   if [ "$(jq -r .reference "$RESULTS_DIR/bench.json")" = null ]; then
     echo "(no ratios: the reference image $BENCH_REFERENCE was not in this run)"

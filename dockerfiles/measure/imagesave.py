@@ -27,7 +27,6 @@ The docker client is $DOCKER (default: docker).
 
 import json
 import os
-import shlex
 import shutil
 import subprocess
 import sys
@@ -35,7 +34,8 @@ import tarfile
 import threading
 import zlib
 
-DOCKER = os.environ.get("DOCKER") or "docker"
+from dockercli import DOCKER, show
+
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 CHUNK = 1 << 20
@@ -43,17 +43,6 @@ CHUNK = 1 << 20
 
 class SaveError(Exception):
     """docker save failed, or wrote something this reader does not know."""
-
-
-def show(argv):
-    """Print a command to stderr as a learner would type it: quoted where a
-    shell needs it, and the docker client as "docker" when that is the
-    docker on PATH (as the lab's shell steps print it)."""
-    words = list(argv)
-    on_path = shutil.which("docker")
-    if words and words[0] == DOCKER and on_path and os.path.realpath(on_path) == os.path.realpath(shutil.which(DOCKER) or DOCKER):
-        words[0] = "docker"
-    print("$ " + shlex.join(words), file=sys.stderr, flush=True)
 
 
 class Peeked:

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Makes sure the host has the commands the lab uses.
-#   tests/host-tools.sh COMMAND:DEBIAN_PACKAGE...
+#   dockerfiles/steps/host-tools.sh COMMAND:DEBIAN_PACKAGE...
 # Missing ones are installed with apt-get when we are root on Debian or
 # Ubuntu; anywhere else the script says what to install and fails.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/runtime.sh"
 
 missing_commands=() packages=()
 for pair in "$@"; do

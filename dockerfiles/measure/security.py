@@ -34,8 +34,8 @@ import sys
 import tarfile
 
 import imagesave
+from dockercli import DOCKER, docker, show
 
-DOCKER = os.environ.get("DOCKER") or "docker"
 
 SHELLS = ("sh", "bash", "dash", "ash", "zsh", "busybox")
 PACKAGE_MANAGERS = ("apt", "apt-get", "dpkg", "apk", "pip", "pip3", "npm", "yum", "dnf", "microdnf")
@@ -57,21 +57,6 @@ MOZILLA = "usr/share/ca-certificates/mozilla"
 DPKG_INFO = ("var/lib/dpkg/info", "var/lib/dpkg/status.d")
 
 
-def say(message):
-    print(f"==> {message}", file=sys.stderr, flush=True)
-
-
-show = imagesave.show
-
-
-def docker(*args):
-    argv = [DOCKER, *args]
-    show(argv)
-    result = subprocess.run(argv, capture_output=True, text=True)
-    if result.returncode != 0:
-        why = (result.stderr.strip().splitlines() or [f"exit {result.returncode}"])[-1]
-        sys.exit(f"error: {' '.join(argv)} failed: {why}")
-    return result.stdout
 
 
 def norm(name):

@@ -10,16 +10,13 @@
 #   binary.json   the server's static binary (make build): its bytes,
 #                 stripped, and its symbols summed by origin
 #   machine.json  the machine, the date and the lab's version
-# then draws the page with dockerfiles/report.py into $RESULTS_DIR/report/.
+# then draws the page with dockerfiles/measure/report.py into $RESULTS_DIR/report/.
 # Settings: RESULTS_DIR, PYTHON_TOOLS, SERVER_BIN, IMAGES or EXAMPLE (the
 # images on the page; default: all).
 set -euo pipefail
-cd "$(dirname "$0")/.." || exit 1
-source tests/lib.sh
+cd "$(dirname "$0")/../.." || exit 1
+source dockerfiles/steps/runtime.sh
 
-RESULTS_DIR=${RESULTS_DIR:-results}
-PYTHON_TOOLS=${PYTHON_TOOLS:-.tools/venv/bin/python}
-SERVER_BIN=${SERVER_BIN:-swift-server/.build-image/unstripped/server}
 # make build writes the stripped binary, as the image carries it, beside.
 STRIPPED_BIN=$(dirname "$(dirname "$SERVER_BIN")")/server
 [ -x "$PYTHON_TOOLS" ] || die "no $PYTHON_TOOLS (run: make tools)"
@@ -38,7 +35,7 @@ for i in "${rows[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
   say "sizes.json lacks ${missing[*]}: running make sizes"
-  bash dockerfiles/lab.sh sizes >/dev/null
+  bash dockerfiles/steps/lab.sh sizes >/dev/null
 fi
 
 # --- layers.json: docker history of each Swift server image -----------------------------------
@@ -68,7 +65,7 @@ say "layers of the Swift server's images (docker history)"
 swift_rows=0
 for i in "${rows[@]}"; do [ "${IMG_EXAMPLE[$i]}" != swift ] || swift_rows=$((swift_rows + 1)); done
 if [ "$swift_rows" -gt 0 ]; then
-  bash dockerfiles/lab.sh binary "${SERVER_IMAGE:-swift-app-scratch}" "$(dirname "$(dirname "$SERVER_BIN")")" >/dev/null ||
+  bash dockerfiles/steps/lab.sh binary "$SERVER_IMAGE" "$(dirname "$(dirname "$SERVER_BIN")")" >/dev/null ||
     die "make build failed: the page needs the server's binary"
 fi
 if [ "$swift_rows" -gt 0 ] && [ -f "$SERVER_BIN" ] && [ -f "$STRIPPED_BIN" ]; then
@@ -96,6 +93,6 @@ jq -n --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --argjson cores "$(nproc)" --a
   >"$RESULTS_DIR/machine.json"
 
 say "drawing the page (matplotlib)"
-show "$PYTHON_TOOLS" dockerfiles/report.py "$RESULTS_DIR"
-"$PYTHON_TOOLS" dockerfiles/report.py "$RESULTS_DIR"
+show "$PYTHON_TOOLS" dockerfiles/measure/report.py "$RESULTS_DIR"
+"$PYTHON_TOOLS" dockerfiles/measure/report.py "$RESULTS_DIR"
 say "the report: $RESULTS_DIR/report/index.html (open it in a browser; $RESULTS_DIR/report/report.md is the same in Markdown)"

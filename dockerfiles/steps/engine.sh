@@ -2,13 +2,13 @@
 # Finds a Docker engine and a client that can run BuildKit builds; where
 # there is none and we are root on Debian or Ubuntu, installs Debian's
 # docker.io and starts dockerd in the background.
-#   dockerfiles/engine.sh            make sure an engine is up (idempotent)
-#   dockerfiles/engine.sh --client   print the client to use, start nothing
+#   dockerfiles/steps/engine.sh            make sure an engine is up (idempotent)
+#   dockerfiles/steps/engine.sh --client   print the client to use, start nothing
 set -euo pipefail
-cd "$(dirname "$0")/.." || exit 1
-source tests/lib.sh
+cd "$(dirname "$0")/../.." || exit 1
+source dockerfiles/steps/runtime.sh
 
-ENGINE_LOG=${ENGINE_LOG:-.tools/engine/dockerd.log}
+ENGINE_LOG=${ENGINE_LOG:-$TOOLS_DIR/engine/dockerd.log}
 ENGINE_WAIT_SECONDS=${ENGINE_WAIT_SECONDS:-60}
 
 if [ "${1:-}" = --client ]; then
