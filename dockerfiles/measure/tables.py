@@ -268,12 +268,17 @@ def analyze(r: Results) -> list[Table]:
 
 # --- make bench-build and make ci-cache -----------------------------------------------------------
 
+def share(r: Results, file: str, whole: float | None, *pointer: Any) -> Value | None:
+    """The figure at pointer as a whole percentage of `whole`, when both are known."""
+    if r.value(file, *pointer).raw is None or not whole:
+        return None
+    return r.value(file, *pointer, fmt="whole_percent", scale=100 / whole)
+
+
 def of(r: Results, file: str, whole: float | None, *pointer: Any) -> list[Part]:
-    """' (42 %)': the figure at pointer as a share of `whole`, when both are known."""
-    value = r.value(file, *pointer)
-    if value.raw is None or not whole:
-        return []
-    return [" (", r.value(file, *pointer, fmt="whole_percent", scale=100 / whole), ")"]
+    """' (42 %)': share() in brackets, after a figure, or nothing."""
+    value = share(r, file, whole, *pointer)
+    return [] if value is None else [" (", value, ")"]
 
 
 def kb_or_mb(r: Results, file: str, *pointer: Any, large: int = 1_000_000) -> Value:
@@ -310,7 +315,7 @@ def ci_cache(r: Results) -> list[Table]:
     data = r.load("ci-cache.json")
     cold = data["cases"][0]["ms"] if data["cases"] else None
     rows = [[r.value("ci-cache.json", "cases", i, "case"), r.value("ci-cache.json", "cases", i, "ms", fmt="ms_s"),
-             r.value("ci-cache.json", "cases", i, "ms", fmt="whole_percent", scale=100 / cold) if cold else "-",
+             share(r, "ci-cache.json", cold, "cases", i, "ms") or "-",
              r.value("ci-cache.json", "cases", i, "resolve"), r.value("ci-cache.json", "cases", i, "compile")]
             for i in range(len(data["cases"]))]
     return [Table("table-ci", [["on the fresh runner (", r.value("ci-cache.json", "dockerfile"), ")"], "time",
