@@ -186,7 +186,9 @@ SMALL="${SMALL_IMAGES[*]}"
 # --- make sizes: docker save, every layer read -------------------------------------
 if step sizes make sizes IMAGES="$SMALL"; then
   check_transcript sizes '^save '
-  sizes_line=$(sed -n 's/^\$ \(python3 dockerfiles\/imagesave\.py sizes swift-app-scratch\)$/\1/p' "$WORK/sizes.out" | head -n1)
+  sizes_line=$(sed -n 's|^\$ \(python3 dockerfiles/measure/imagesave\.py sizes swift-app-scratch\)$|\1|p' "$WORK/sizes.out" | head -n1)
+  assert_eq "make sizes prints the size command it runs for swift-app-scratch" \
+    "python3 dockerfiles/measure/imagesave.py sizes swift-app-scratch" "$sizes_line"
   assert_eq "the printed size command, run by hand, gives the table's figures" \
     "$(jq -r '.[] | select(.image == "swift-app-scratch") | "\(.bytes) \(.compressed_bytes) \(.layers)"' "$RESULTS_DIR/sizes.json")" \
     "$(DOCKER=$REAL_DOCKER bash -c "${sizes_line:-false}" 2>/dev/null | jq -r '"\(.bytes) \(.compressed_bytes) \(.layers)"' 2>&1)"

@@ -44,6 +44,8 @@ Request logging stays as the image ships it (on): every request writes a
 line, which Docker's log driver stores.
 """
 
+from __future__ import annotations
+
 import argparse
 import contextlib
 import json
@@ -54,6 +56,8 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from dockercli import DOCKER, docker, say, show
 
@@ -71,7 +75,7 @@ done"""
 STARTUP_LIMIT_SECONDS = 60
 
 
-def answers_200(port):
+def answers_200(port: int) -> bool:
     """True when GET /healthz on 127.0.0.1:PORT answers 200 now."""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=1) as connection:
@@ -81,17 +85,17 @@ def answers_200(port):
         return False
 
 
-def logs(name):
+def logs(name: str) -> str:
     result = subprocess.run([DOCKER, "logs", "--tail", "20", name], capture_output=True, text=True)
     return (result.stdout + result.stderr).strip()
 
 
-def running(name):
+def running(name: str) -> bool:
     result = subprocess.run([DOCKER, "inspect", "--format", "{{.State.Running}}", name], capture_output=True, text=True)
     return result.stdout.strip() == "true"
 
 
-def start(image, name, port, run_args):
+def start(image: str, name: str, port: int, run_args: Sequence[str]) -> float:
     """docker run it on the host's network; the ms until the first 200."""
     argv = [DOCKER, "run", "-d", "--name", name, "--network", "host",
             "-e", "HOST=127.0.0.1", "-e", f"PORT={port}", *run_args, image]
@@ -115,12 +119,12 @@ def start(image, name, port, run_args):
         time.sleep(POLL_SECONDS)
 
 
-def remove(name):
+def remove(name: str) -> None:
     subprocess.run([DOCKER, "rm", "-fv", name], capture_output=True)
 
 
 @contextlib.contextmanager
-def container_name():
+def container_name() -> Iterator[str]:
     """This process's container name, free before and removed after."""
     name = f"swiftlab-bench-{os.getpid()}"
     remove(name)
@@ -130,7 +134,7 @@ def container_name():
         remove(name)
 
 
-def resident_kb(name):
+def resident_kb(name: str) -> tuple[int, int]:
     """The sums of VmRSS and of RssAnon over the container's processes, in
     kB, from its own /proc (a helper container in its process namespace)."""
     text = docker("run", "--rm", "--pid", f"container:{name}", "--network", "none", PROBE_IMAGE, "sh", "-c", MEMORY_SCRIPT)
@@ -146,7 +150,7 @@ def resident_kb(name):
     return total, own
 
 
-def wrk(port, seconds, connections):
+def wrk(port: int, seconds: int, connections: int) -> dict[str, float]:
     """wrk against / on loopback: requests per second, p50 and p99 in ms."""
     argv = [DOCKER, "run", "--rm", "--network", "host", WRK_IMAGE,
             "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", f"http://127.0.0.1:{port}/"]
@@ -156,7 +160,7 @@ def wrk(port, seconds, connections):
         sys.exit(f"error: wrk failed: {(result.stderr.strip().splitlines() or ['?'])[-1]}")
     text = result.stdout
 
-    def latency(percent):
+    def latency(percent: int) -> float:
         match = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
         if not match:
             sys.exit(f"error: no {percent}% latency in wrk's output:\n{text}")
@@ -174,7 +178,7 @@ def wrk(port, seconds, connections):
     }
 
 
-def bench_image(args):
+def bench_image(args: argparse.Namespace) -> dict[str, Any]:
     startup = []
     with container_name() as name:
         if args.startups_file:
@@ -208,7 +212,7 @@ def bench_image(args):
     }
 
 
-def cold(args):
+def cold(args: argparse.Namespace) -> dict[str, float | None]:
     """docker pull REF, then docker run it: the ms of each, and in all."""
     argv = [DOCKER, "pull", "-q", args.reference]
     show(argv)
@@ -223,7 +227,7 @@ def cold(args):
             "cold_start_ms": None if started is None else round(pulled + started, 1)}
 
 
-def main():
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     image = commands.add_parser("image", help="start-up, memory and load figures of one image")

@@ -25,6 +25,8 @@ the image's layer order.
 The docker client is $DOCKER (default: docker).
 """
 
+from __future__ import annotations
+
 import json
 import os
 import shutil
@@ -33,6 +35,8 @@ import sys
 import tarfile
 import threading
 import zlib
+from collections.abc import Callable
+from typing import IO, Any
 
 from dockercli import DOCKER, show
 
@@ -48,11 +52,11 @@ class SaveError(Exception):
 class Peeked:
     """A file object whose first bytes were read ahead, to tell what it is."""
 
-    def __init__(self, raw, size=512):
+    def __init__(self, raw: IO[bytes], size: int = 512) -> None:
         self.raw = raw
         self.head = raw.read(size)
 
-    def read(self, n=-1):
+    def read(self, n: int | None = -1) -> bytes:
         if self.head:
             if n is None or n < 0:
                 data, self.head = self.head + self.raw.read(), b""
@@ -68,12 +72,12 @@ class Gunzip:
     """A gzip stream decompressed as it is read (tarfile's "r|gz" would need
     the whole member to be a single gzip member it can seek in)."""
 
-    def __init__(self, raw):
+    def __init__(self, raw: Peeked | IO[bytes]) -> None:
         self.raw = raw
         self.inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
         self.buffer = b""
 
-    def read(self, n=-1):
+    def read(self, n: int | None = -1) -> bytes:
         while n is None or n < 0 or len(self.buffer) < n:
             chunk = self.raw.read(CHUNK)
             if not chunk:
@@ -92,7 +96,7 @@ class Gunzip:
         return data
 
 
-def layer_stream(member_file):
+def layer_stream(member_file: IO[bytes]) -> tuple[str, Peeked | Gunzip]:
     """(kind, stream): "tar" or "gzip" with the layer's uncompressed tar
     stream, "other" for a blob that is no layer (a config, a manifest)."""
     peeked = Peeked(member_file)
@@ -111,7 +115,7 @@ def layer_stream(member_file):
     return "other", peeked
 
 
-def read_save(stream, on_layer):
+def read_save(stream: IO[bytes], on_layer: Callable[[Peeked | Gunzip], Any]) -> tuple[list[Any], dict[str, Any]]:
     """Read a `docker save` tar stream. on_layer(stream) is called with each
     layer's uncompressed tar stream, as it passes; returns (layer results in
     the image's order, the image config)."""
@@ -149,12 +153,13 @@ def read_save(stream, on_layer):
     return [results[links.get(name, name)] for name in order], config
 
 
-def blob_path(digest):
+def blob_path(digest: str) -> str:
     algorithm, _, hex_digest = digest.partition(":")
     return os.path.join("blobs", algorithm, hex_digest)
 
 
-def layer_order(manifest, index, blobs):
+def layer_order(manifest: list[dict[str, Any]] | None, index: dict[str, Any] | None,
+                blobs: dict[str, bytes]) -> tuple[list[str], dict[str, Any]]:
     """The layers' file names in order, and the image config, from
     manifest.json (either layout) or else the OCI index."""
     if manifest:
@@ -175,7 +180,7 @@ def layer_order(manifest, index, blobs):
     raise SaveError("docker save wrote neither manifest.json nor an OCI index this reader can follow")
 
 
-def docker_save(image, on_layer, quiet=False):
+def docker_save(image: str, on_layer: Callable[[Peeked | Gunzip], Any], quiet: bool = False) -> tuple[list[Any], dict[str, Any]]:
     """Run docker save IMAGE and read it with read_save."""
     argv = [DOCKER, "save", image]
     if not quiet:
@@ -206,12 +211,12 @@ def docker_save(image, on_layer, quiet=False):
 class Counter:
     """Counts the bytes a compressor writes, in a thread of its own."""
 
-    def __init__(self, pipe):
+    def __init__(self, pipe: IO[bytes]) -> None:
         self.bytes = 0
         self.thread = threading.Thread(target=self.count, args=(pipe,))
         self.thread.start()
 
-    def count(self, pipe):
+    def count(self, pipe: IO[bytes]) -> None:
         while True:
             chunk = pipe.read(CHUNK)
             if not chunk:
@@ -222,7 +227,7 @@ class Counter:
 class Gzip:
     """gzip -6 of the bytes written to it; pigz (every core) when present."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.zip = shutil.which("pigz")
         if self.zip:
             self.process = subprocess.Popen([self.zip, "-6", "-c"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
@@ -231,13 +236,13 @@ class Gzip:
             self.deflate = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
             self.bytes = 0
 
-    def write(self, data):
+    def write(self, data: bytes) -> None:
         if self.zip:
             self.process.stdin.write(data)
         else:
             self.bytes += len(self.deflate.compress(data))
 
-    def close(self):
+    def close(self) -> int:
         if self.zip:
             self.process.stdin.close()
             self.counter.thread.join()
@@ -251,10 +256,10 @@ class Gzip:
 class Tee:
     """Hands what is read through it to a writer too."""
 
-    def __init__(self, raw, sink):
+    def __init__(self, raw: Peeked | Gunzip | IO[bytes], sink: Gzip | Discard) -> None:
         self.raw, self.sink, self.bytes = raw, sink, 0
 
-    def read(self, n=-1):
+    def read(self, n: int = -1) -> bytes:
         data = self.raw.read(n)
         self.bytes += len(data)
         self.sink.write(data)
@@ -264,14 +269,14 @@ class Tee:
 class Discard:
     """A writer that keeps nothing (sizes without the compressed figure)."""
 
-    def write(self, data):
+    def write(self, data: bytes) -> None:
         pass
 
-    def close(self):
+    def close(self) -> None:
         return None
 
 
-def layer_sizes(stream, compress=True):
+def layer_sizes(stream: Peeked | Gunzip | IO[bytes], compress: bool = True) -> tuple[int, int, int | None]:
     """(unpacked bytes, tar bytes, gzip -6 bytes of the tar or None) of one
     uncompressed layer stream. Unpacked: the sizes of the files the layer
     holds and the lengths of its symbolic links' targets, a hard link
@@ -290,7 +295,7 @@ def layer_sizes(stream, compress=True):
     return unpacked, tee.bytes, gzip.close()
 
 
-def sizes(image, compress=True):
+def sizes(image: str, compress: bool = True) -> dict[str, Any]:
     """The image's sizes, as make sizes reports them (see the module's doc);
     compressed_bytes None without compress."""
     found, config = docker_save(image, lambda stream: layer_sizes(stream, compress))
@@ -304,7 +309,7 @@ def sizes(image, compress=True):
     }
 
 
-def main(argv):
+def main(argv: list[str]) -> int:
     if len(argv) != 2 or argv[0] not in ("sizes", "unpacked"):
         print("usage: imagesave.py sizes|unpacked IMAGE", file=sys.stderr)
         return 2

@@ -18,10 +18,14 @@ test reads the page back and checks each against its file. Charts show the
 same values; their only numbers are the axes' ticks.
 """
 
+from __future__ import annotations
+
 import html
 import io
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import tables
 from tables import Results, as_html, as_md
@@ -50,22 +54,22 @@ OTHER = "#888888"
 class Page(Results):
     """The page, built as HTML and Markdown side by side, from a results folder."""
 
-    def __init__(self, results):
+    def __init__(self, results: Path | str) -> None:
         super().__init__(results)
         self.html = []
         self.md = []
         self.charts = {}
 
-    def heading(self, level, text, anchor):
+    def heading(self, level: int, text: str, anchor: str) -> None:
         self.html.append(f'<h{level} id="{anchor}">{html.escape(text)}</h{level}>')
         self.md += ["#" * level + " " + text, ""]
 
-    def text(self, *parts):
+    def text(self, *parts: tables.Part) -> None:
         """A paragraph: plain strings (no digits) and Values."""
         self.html.append("<p>" + as_html(parts) + "</p>")
         self.md += [as_md(parts), ""]
 
-    def tables(self, step, only=None):
+    def tables(self, step: str, only: str | None = None) -> None:
         """The step's tables (or the one whose id is `only`), as tables.py
         builds them: render.py prints the same."""
         for table in tables.TABLES[step][1](self):
@@ -74,7 +78,7 @@ class Page(Results):
             self.html += table.html()
             self.md += table.markdown() + [""]
 
-    def chart(self, name, figure, caption):
+    def chart(self, name: str, figure: Any, caption: str) -> None:
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
         plt.close(figure)
@@ -85,12 +89,12 @@ class Page(Results):
         self.md += [f"![{caption}](charts/{name}.svg)", ""]
 
 
-def colour(example):
+def colour(example: str) -> str:
     return COLOURS.get(example, OTHER)
 
 
-def bytes_ticks(axis):
-    def label(value, _):
+def bytes_ticks(axis: Any) -> None:
+    def label(value: float, _: int | None) -> str:
         for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
             if value >= size:
                 return f"{value / size:g} {unit}"
@@ -99,19 +103,20 @@ def bytes_ticks(axis):
     axis.set_minor_formatter(NullFormatter())
 
 
-def grid(axes):
+def grid(axes: Any) -> None:
     axes.grid(axis="x", color="#dddddd", linewidth=0.6)
     axes.set_axisbelow(True)
 
 
-def barh_figure(count):
+def barh_figure(count: float) -> tuple[Any, Any]:
     figure, axes = plt.subplots(figsize=(9, 0.32 * count + 1.2))
     axes.invert_yaxis()
     grid(axes)
     return figure, axes
 
 
-def paired_bytes(names, colours, solid, hatched, title):
+def paired_bytes(names: Sequence[str], colours: Sequence[str], solid: tuple[str, Sequence[float]],
+                 hatched: tuple[str, Sequence[float]] | None, title: str) -> Any:
     """Two bars of bytes per name, (label, values) each, on a log scale; hatched may be None."""
     figure, axes = barh_figure(len(names) * 1.5)
     y = range(len(names))
@@ -129,7 +134,7 @@ def paired_bytes(names, colours, solid, hatched, title):
 
 # --- The sections --------------------------------------------------------------------------------
 
-def section(page, file, title, anchor, missing=None):
+def section(page: Page, file: str, title: str, anchor: str, missing: str | None = None) -> Any:
     """The section's data, under its heading; without the file, None, and the heading and `missing` when given."""
     data = page.load(file)
     if data or missing:
@@ -139,7 +144,7 @@ def section(page, file, title, anchor, missing=None):
     return data
 
 
-def header(page):
+def header(page: Page) -> None:
     machine = page.load("machine.json")
     page.html.append("<h1>Multi-stage Docker builds, the Swift edition: measured results</h1>")
     page.md += ["# Multi-stage Docker builds, the Swift edition: measured results", ""]
@@ -153,7 +158,7 @@ def header(page):
               "this page. The lab's docs (docs/09-results.md) read these figures.")
 
 
-def sizes(page):
+def sizes(page: Page) -> None:
     rows = page.load("sizes.json")
     page.heading(2, "Image sizes", "sizes")
     page.text("From make sizes, read from docker save: the unpacked size of each image's layers (what docker images "
@@ -168,7 +173,7 @@ def sizes(page):
     page.tables("sizes")
 
 
-def layers(page):
+def layers(page: Page) -> None:
     images = section(page, "layers.json", "The Swift images' layers", "layers")
     if not images:
         return
@@ -190,7 +195,7 @@ def layers(page):
     page.tables("layers")
 
 
-def binary(page):
+def binary(page: Page) -> None:
     data = section(page, "binary.json", "Where the bytes of the static binary go", "binary")
     if not data:
         return
@@ -208,7 +213,7 @@ def binary(page):
     page.tables("binary")
 
 
-def bench(page):
+def bench(page: Page) -> None:
     data = section(page, "bench.json", "Start-up, memory and throughput", "bench",
                    "Not measured yet: run make bench (about a quarter of an hour), then make report.")
     if not data:
@@ -222,7 +227,7 @@ def bench(page):
     names = [image["image"] for image in images]
     colours = [colour(image["example"]) for image in images]
 
-    def reference_line(axes, values):
+    def reference_line(axes: Any, values: Sequence[float]) -> None:
         for image, value in zip(images, values):
             if image["image"] == reference:
                 axes.axvline(value, color="#333333", linestyle="--", linewidth=0.8)
@@ -288,7 +293,7 @@ def bench(page):
     page.tables("bench", "table-transfer")
 
 
-def scan(page):
+def scan(page: Page) -> None:
     data = section(page, "scan.json", "Security", "security", "Not measured yet: run make scan, then make report.")
     if not data:
         return
@@ -297,7 +302,7 @@ def scan(page):
     page.tables("scan")
 
 
-def ci(page):
+def ci(page: Page) -> None:
     data = section(page, "ci-cache.json", "CI: what a registry cache saves a fresh runner", "ci")
     if not data:
         return
@@ -319,7 +324,7 @@ figcaption { color: #555; font-size: 0.85rem; }
 """
 
 
-def main():
+def main() -> None:
     if len(sys.argv) != 2:
         sys.exit("usage: report.py RESULTS_DIR")
     results = Path(sys.argv[1])

@@ -23,6 +23,8 @@ on stderr, so that a learner can run them by hand:
 The docker client is $DOCKER (default: docker).
 """
 
+from __future__ import annotations
+
 import argparse
 import base64
 import hashlib
@@ -32,6 +34,8 @@ import re
 import subprocess
 import sys
 import tarfile
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import imagesave
 from dockercli import DOCKER, docker, show
@@ -59,14 +63,14 @@ DPKG_INFO = ("var/lib/dpkg/info", "var/lib/dpkg/status.d")
 
 
 
-def norm(name):
+def norm(name: str) -> str:
     name = name[2:] if name.startswith("./") else name
     return name.lstrip("/").rstrip("/")
 
 
 # --- Debian's package database -------------------------------------------------------
 
-def dpkg_records(text):
+def dpkg_records(text: str) -> Iterator[dict[str, str]]:
     """Packages of a dpkg status file (or one file of distroless's status.d)."""
     for block in re.split(r"\n\s*\n", text):
         fields = {}
@@ -91,7 +95,7 @@ def dpkg_records(text):
 GO_MAGIC = b"\xff Go buildinf:"
 
 
-def varint(data, at):
+def varint(data: bytes, at: int) -> tuple[int, int]:
     value = shift = 0
     while True:
         byte = data[at]
@@ -102,7 +106,7 @@ def varint(data, at):
             return value, at
 
 
-def go_buildinfo(data):
+def go_buildinfo(data: bytes) -> dict[str, Any] | None:
     """The Go version and modules that `go version -m` prints, read from the
     binary's .go.buildinfo (Go 1.18 and later write the strings inline)."""
     at = data.find(GO_MAGIC)
@@ -133,13 +137,13 @@ def go_buildinfo(data):
 
 # --- inventory -------------------------------------------------------------------------
 
-def image_config(image):
+def image_config(image: str) -> tuple[dict[str, Any], dict[str, Any]]:
     data = json.loads(docker("image", "inspect", image))[0]
     config = data.get("Config") or {}
     return data, config
 
 
-def inventory(image):
+def inventory(image: str) -> dict[str, Any]:
     data, config = image_config(image)
     program = ((config.get("Entrypoint") or []) + (config.get("Cmd") or []) + [""])[0]
     container = docker("create", image, "/nonexistent").strip()
@@ -237,12 +241,12 @@ def inventory(image):
 
 # --- layers ----------------------------------------------------------------------------
 
-def pem_certificates(data):
+def pem_certificates(data: bytes) -> list[bytes]:
     return [base64.b64decode(b"".join(body.split()))
             for body in re.findall(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", data, re.S)]
 
 
-def build_only_certificates(bundle):
+def build_only_certificates(bundle: str | None) -> list[tuple[str, bytes]]:
     """The certificates of the build's CA bundle that Mozilla's list does not
     have, as pip vendors it and as the host's Debian ships it: what a
     TLS-re-signing network adds. Each as (short sha256, DER)."""
@@ -260,14 +264,15 @@ def build_only_certificates(bundle):
     return [(hashlib.sha256(der).hexdigest()[:12], der) for der in ours if der not in public]
 
 
-def pem_lines(der):
+def pem_lines(der: bytes) -> tuple[bytes, bytes]:
     """The first two base64 lines of a certificate as PEM writes it: enough
     to recognise it in any bundle."""
     text = base64.b64encode(der)
     return text[:64], text[64:128]
 
 
-def file_findings(path, data, secrets):
+def file_findings(path: str, data: bytes | None,
+                  secrets: Sequence[tuple[str, tuple[bytes, bytes]]]) -> list[tuple[str, str | None]]:
     """What a file of a layer carries that no image should: (finding, the
     build CA certificate's short sha256 or None)."""
     findings = []
@@ -284,7 +289,7 @@ def file_findings(path, data, secrets):
     return findings
 
 
-def layers(image, build_ca=None):
+def layers(image: str, build_ca: str | None = None) -> dict[str, Any]:
     build_only = build_only_certificates(build_ca)
     secrets = [(name, pem_lines(der)) for name, der in build_only]
     # Mozilla's certificates as this image's own Debian packages have them:
@@ -296,7 +301,7 @@ def layers(image, build_ca=None):
     diff_ids = (data.get("RootFS") or {}).get("Layers") or []
     report = {"image": image, "id": data["Id"], "layers": []}
 
-    def read_layer(tar):
+    def read_layer(tar: tarfile.TarFile) -> tuple[int, list[dict[str, Any]], list[str]]:
         """(files, findings, deleted paths) of one layer's tar stream."""
         files, found, deleted = 0, [], []
         for member in tar:
@@ -325,7 +330,7 @@ def layers(image, build_ca=None):
 
     # `docker save` streamed (either layout, imagesave.py): each layer's tar
     # is read as it passes, and the results come back in the image's order.
-    def read_stream(stream):
+    def read_stream(stream: imagesave.Peeked | imagesave.Gunzip) -> tuple[int, list[dict[str, Any]], list[str]]:
         with tarfile.open(fileobj=stream, mode="r|", bufsize=imagesave.CHUNK) as tar:
             return read_layer(tar)
 
@@ -360,7 +365,7 @@ def layers(image, build_ca=None):
 
 # --- SBOM ------------------------------------------------------------------------------
 
-def sbom(inv):
+def sbom(inv: dict[str, Any]) -> str:
     from cyclonedx.model import ExternalReference, ExternalReferenceType, XsUri  # noqa: PLC0415
     from cyclonedx.model.bom import Bom  # noqa: PLC0415
     from cyclonedx.model.component import Component, ComponentType  # noqa: PLC0415
@@ -378,7 +383,7 @@ def sbom(inv):
     bom.metadata.component = root
     seen = set()
 
-    def add(component):
+    def add(component: Component) -> None:
         if component.bom_ref.value in seen:
             return
         seen.add(component.bom_ref.value)
@@ -427,7 +432,7 @@ def sbom(inv):
     return JsonV1Dot6(bom).output_as_string(indent=2)
 
 
-def validate(paths):
+def validate(paths: Sequence[str]) -> int:
     from cyclonedx.schema import SchemaVersion  # noqa: PLC0415
     from cyclonedx.validation.json import JsonStrictValidator  # noqa: PLC0415
     validator = JsonStrictValidator(SchemaVersion.V1_6)
@@ -443,7 +448,7 @@ def validate(paths):
     return 1 if bad else 0
 
 
-def main():
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("inventory").add_argument("image")

@@ -41,12 +41,10 @@ for i in "${rows[@]}"; do
     fi
   fi
   # The three largest layers: what makes the image its size.
-  layers=$("$DOCKER" history --human=false --no-trunc --format '{{json .}}' "$name" |
-    jq -s '{count: length, largest: (map({size: (.Size | tonumber), created_by: (.CreatedBy | sub("^/bin/sh -c (#\\(nop\\) )?"; "") | .[0:90])}) | sort_by(-.size) | .[0:3])}')
-  jq -n --arg image "$name" --arg type "$type" --argjson efficiency "$efficiency" --argjson wasted "$wasted" \
-    --arg result "$result" --argjson layers "$layers" \
-    --argjson files "$(sed -n '/^Inefficient Files:/,/^Results:/p' "$OUT/$name.txt" | sed '1,2d;$d' | awk 'NR <= 5' | jq -R 'capture("^ *(?<count>[0-9]+) +(?<wasted>.+?)  (?<path>/.*)$")' | jq -s .)" \
-    '{image: $image, type: $type, efficiency: ($efficiency / 100), wasted_bytes: $wasted, result: $result, layers: $layers, wasted_files: $files}' >"$OUT/$name.json"
+  layers=$("$DOCKER" history --human=false --no-trunc --format '{{json .}}' "$name" | python3 dockerfiles/measure/records.py history-largest) ||
+    die "cannot read the history of $name"
+  python3 dockerfiles/measure/records.py dive-image --image="$name" --type="$type" --efficiency="$efficiency" --wasted="$wasted" \
+    --result="$result" --layers="$layers" --report="$OUT/$name.txt" >"$OUT/$name.json"
 done
 for i in "${rows[@]}"; do cat "$OUT/${IMG_NAME[$i]}.json"; done | jq -s . >"$RESULTS_DIR/analyze.json"
 

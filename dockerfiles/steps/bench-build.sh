@@ -165,25 +165,16 @@ for i in "${cases[@]}"; do
   printf '      %s\n' "${ran_c:-(nothing)}" | sed '2,$s/^/      /' 
   "$DOCKER" image rm -f "$TAG" >/dev/null 2>&1 || true
   empty_mounts
-  json_cases+=("$(jq -n --arg example "${BENCH_EXAMPLE[$i]}" --arg dockerfile "$dockerfile" --arg step "${BENCH_STEP[$i]}" \
-    --argjson context "$context_bytes" --argjson folder "$folder_bytes" \
-    --arg a "${times[a]}" --arg b "${times[b]}" --arg c "${times[c]}" --arg d "${times[d]}" \
-    --arg dep_c "${dep_c% }" --arg dep_d "${dep_d% }" --arg ran_c "$ran_c" --arg cold_sha "${cold_sha% }" --arg lab "${lab:--}" --arg lab_sha "$lab_sha" '
-    def runs($s): [$s | splits(" ") | select(. != "") | tonumber];
-    def med($r): ($r | sort) as $s | if ($s | length) == 0 then null
-      elif ($s | length) % 2 == 1 then $s[($s | length - 1) / 2] else (($s[($s | length) / 2 - 1] + $s[($s | length) / 2]) / 2 | floor) end;
-    {example: $example, dockerfile: $dockerfile, dependency_step: $step, context_bytes: $context, folder_bytes: $folder,
-     ms: {a: runs($a), b: runs($b), c: runs($c), d: runs($d)},
-     median_ms: {a: med(runs($a)), b: med(runs($b)), c: med(runs($c)), d: med(runs($d))},
-     dependency_step_after_c: [$dep_c | splits(" ") | select(. != "")],
-     dependency_step_after_d: [$dep_d | splits(" ") | select(. != "")],
-     cold_program_sha256: [$cold_sha | splits(" ") | select(. != "")], lab_image: $lab, lab_program_sha256: $lab_sha,
-     steps_ran_after_c: [$ran_c | splits("\n") | select(. != "")]}')")
+  # The case's record (--option=value: a value may start with a dash).
+  record=$(python3 dockerfiles/measure/records.py bench-build-case --example="${BENCH_EXAMPLE[$i]}" --dockerfile="$dockerfile" \
+    --step="${BENCH_STEP[$i]}" --context="$context_bytes" --folder="$folder_bytes" \
+    --a="${times[a]}" --b="${times[b]}" --c="${times[c]}" --d="${times[d]}" --dep-c="$dep_c" --dep-d="$dep_d" \
+    --ran-c="$ran_c" --cold-sha="$cold_sha" --lab="${lab:--}" --lab-sha="$lab_sha") || die "cannot write the record of $dockerfile"
+  json_cases+=("$record")
 done
 
-printf '%s\n' "${json_cases[@]}" | jq -s --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --argjson runs "$BENCH_RUNS" --argjson slow "$BENCH_SLOW" \
-  --arg cpus "$(nproc)" --arg engine "$("$DOCKER" version --format '{{.Server.Version}}' 2>/dev/null)" \
-  '{date: $date, cpus: ($cpus | tonumber), engine: $engine, runs: $runs, slow_s: $slow, cases: .}' >"$RESULTS_DIR/bench-build.json"
+printf '%s\n' "${json_cases[@]}" | python3 dockerfiles/measure/records.py bench-build --runs="$BENCH_RUNS" --slow="$BENCH_SLOW" \
+  --engine="$("$DOCKER" version --format '{{.Server.Version}}' 2>/dev/null)" >"$RESULTS_DIR/bench-build.json"
 
 # The tables, from the JSON: seconds, and the share of the cold build.
 {

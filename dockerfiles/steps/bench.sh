@@ -81,8 +81,8 @@ for i in "${rows[@]}"; do
   "${BENCH[@]}" image "$name" --port "$BENCH_PORT" \
     --startups-file "$OUT/$name.startups" --load-seconds "$BENCH_LOAD_SECONDS" --connections "$BENCH_CONNECTIONS" \
     "${run_args[@]}" >"$OUT/$name.json.part" || die "bench of $name failed (above)"
-  jq --arg example "${IMG_EXAMPLE[$i]}" --arg type "${IMG_TYPE[$i]}" '. + {example: $example, type: $type}' \
-    "$OUT/$name.json.part" >"$OUT/$name.json"
+  python3 dockerfiles/measure/records.py bench-image --example="${IMG_EXAMPLE[$i]}" --type="${IMG_TYPE[$i]}" \
+    <"$OUT/$name.json.part" >"$OUT/$name.json"
   rm -f "$OUT/$name.json.part"
 done
 
@@ -125,10 +125,8 @@ transfer() {
     [ "$slow" != error ] || die "the pull of $ref over the ${BENCH_LINK_MBIT} Mbit/s link failed (above)"
   fi
   DOCKER_HOST=$RUNNER "$DOCKER" system prune -a -f >/dev/null
-  jq --argjson bytes "$bytes" --argjson push "$push_ms" --argjson cold "$cold" --argjson slow "$slow" \
-    --argjson mbit "$BENCH_LINK_MBIT" '. + {transfer: {bytes: $bytes, push_ms: $push, pull_ms: $cold.pull_ms,
-      cold_start_ms: $cold.cold_start_ms, link_mbit: $mbit, link_pull_ms: $slow,
-      link_computed_ms: ($bytes * 8 / ($mbit * 1000000) * 1000 | round)}}' "$OUT/$name.json" >"$OUT/$name.json.part"
+  python3 dockerfiles/measure/records.py bench-transfer --bytes="$bytes" --push-ms="$push_ms" --cold="$cold" \
+    --link-ms="$slow" --mbit="$BENCH_LINK_MBIT" <"$OUT/$name.json" >"$OUT/$name.json.part"
   mv "$OUT/$name.json.part" "$OUT/$name.json"
   say "  $name: $(awk -v b="$bytes" 'BEGIN { printf "%.1f MB", b / 1e6 }') pushed in ${push_ms} ms; pulled into the empty engine in $(jq .pull_ms <<<"$cold") ms, first 200 after $(jq .cold_start_ms <<<"$cold") ms; at ${BENCH_LINK_MBIT} Mbit/s: $( [ "$slow" = null ] && echo "not measured (over ${BENCH_LINK_MAX_MB} MB)" || echo "$slow ms")"
 }
@@ -162,17 +160,9 @@ fi
 
 # --- bench.json and the table: each figure and its ratio to the reference's ------------------
 for i in "${rows[@]}"; do cat "$OUT/${IMG_NAME[$i]}.json"; done |
-  jq -s --arg reference "$BENCH_REFERENCE" --arg machine "$(nproc) cores, $(uname -m), Docker Engine $("$DOCKER" version --format "{{.Server.Version}}" 2>/dev/null || echo "?")" \
-    --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg transfer_why "$([ "$BENCH_TRANSFER" = 1 ] || echo "$TRANSFER_WHY")" '
-    (map(select(.image == $reference)) | first) as $ref |
-    def ratio(f): if $ref == null then null else (f as $v | ($ref | f) as $r | if $r > 0 then ($v / $r * 100 | round / 100) else null end) end;
-    { date: $date, machine: $machine, reference: (if $ref == null then null else $reference end),
-      transfer_not_measured: (if $transfer_why == "" then null else $transfer_why end),
-      images: map(. + { vs_reference: {
-        startup: ratio(.startup_ms.median), idle_memory: ratio(.memory_kb.idle),
-        memory_after_load: ratio(.memory_kb.after_load), idle_own_memory: ratio(.memory_kb.idle_own),
-        own_memory_after_load: ratio(.memory_kb.after_load_own), requests_per_second: ratio(.load.requests_per_second),
-        transfer_bytes: ratio(.transfer.bytes // null), cold_start: ratio(.transfer.cold_start_ms // null) } }) }' \
+  python3 dockerfiles/measure/records.py bench --reference="$BENCH_REFERENCE" \
+    --machine="$(nproc) cores, $(uname -m), Docker Engine $("$DOCKER" version --format "{{.Server.Version}}" 2>/dev/null || echo "?")" \
+    --transfer-why="$([ "$BENCH_TRANSFER" = 1 ] || echo "$TRANSFER_WHY")" \
     >"$RESULTS_DIR/bench.json"
 
 python3 dockerfiles/measure/render.py bench "$RESULTS_DIR" >"$RESULTS_DIR/bench.md"

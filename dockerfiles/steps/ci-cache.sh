@@ -89,11 +89,9 @@ runner_build "+ build stage, one source" yes --cache-from "$REPO:final" --cache-
 # --- The table ---------------------------------------------------------------------------
 mkdir -p "$RESULTS_DIR"
 for name in cold "inline, unchanged" "inline, one source" "+ build stage, one source"; do
-  jq -n --arg name "$name" --argjson ms "${took[$name]}" --arg resolve "${resolve[$name]}" --arg compile "${compile[$name]}" \
-    '{case: $name, ms: $ms, resolve: $resolve, compile: $compile}'
-done | jq -s --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg dockerfile "$DOCKERFILE" --arg resolve "$RESOLVE" --arg compile "$COMPILE" \
-  --argjson push_final "$push_final_ms" --argjson push_build "$push_build_ms" \
-  '{date: $date, dockerfile: $dockerfile, steps: {resolve: $resolve, compile: $compile}, push_ms: {final: $push_final, build_stage: $push_build}, cases: .}' >"$RESULTS_DIR/ci-cache.json"
+  printf '%s\t%s\t%s\t%s\n' "$name" "${took[$name]}" "${resolve[$name]}" "${compile[$name]}"
+done | python3 dockerfiles/measure/records.py ci-cache --dockerfile="$DOCKERFILE" --resolve="$RESOLVE" --compile="$COMPILE" \
+  --push-final="$push_final_ms" --push-build="$push_build_ms" >"$RESULTS_DIR/ci-cache.json"
 {
   python3 dockerfiles/measure/render.py ci-cache "$RESULTS_DIR"
   echo

@@ -121,9 +121,7 @@ dependencies() {
           show docker cp "$container:$(dirname "$path")/linked-packages.txt" - '|' tar -xO
           linked=$(tr '\n' ' ' <"$WORK_TAR.linked")
         fi
-        tar -xOf "$WORK_TAR" | jq -r --arg linked " $linked " '"package\tversion\trevision\tlinked in",
-          (.pins[] | .identity as $id | [$id, (.state.version // .state.branch // "-"), .state.revision[0:12],
-            (if $linked == " - " then "-" elif ($linked | contains(" " + $id + " ")) then "yes" else "no" end)] | @tsv)' |
+        tar -xOf "$WORK_TAR" | python3 dockerfiles/measure/records.py pins --linked="$linked" |
           column -t -s $'\t' | sed 's/^/  /'
         found=1
         break
@@ -158,9 +156,8 @@ sizes() {
     # How many times smaller than the example's single-stage image.
     factor=$(awk -v s="${single[${IMG_EXAMPLE[$i]}]:-0}" -v b="$size" 'BEGIN { if (s > 0) printf "%.1f", s / b }')
     echo "${IMG_EXAMPLE[$i]},${IMG_NAME[$i]},\"${IMG_TYPE[$i]}\",$(base_name "$i"),$size,$zsize,$layers,${factor}" >>"$csv.tmp"
-    jq -nc --arg example "${IMG_EXAMPLE[$i]}" --arg image "${IMG_NAME[$i]}" --arg type "${IMG_TYPE[$i]}" --arg base "$(base_name "$i")" \
-      --argjson bytes "$size" --argjson compressed "$zsize" --argjson layers "$layers" --argjson factor "${factor:-null}" \
-      '{example: $example, image: $image, build_type: $type, base: $base, bytes: $bytes, compressed_bytes: $compressed, layers: $layers, smaller_than_single_stage: $factor}' \
+    python3 dockerfiles/measure/records.py size --example="${IMG_EXAMPLE[$i]}" --image="${IMG_NAME[$i]}" --type="${IMG_TYPE[$i]}" \
+      --base="$(base_name "$i")" --bytes="$size" --compressed="$zsize" --layers="$layers" --factor="$factor" \
       >>"$RESULTS_DIR/sizes.jsonl"
   done
   mv "$csv.tmp" "$csv"

@@ -20,7 +20,7 @@ source dockerfiles/steps/runtime.sh
 # make build writes the stripped binary, as the image carries it, beside.
 STRIPPED_BIN=$(dirname "$(dirname "$SERVER_BIN")")/server
 [ -x "$PYTHON_TOOLS" ] || die "no $PYTHON_TOOLS (run: make tools)"
-"$PYTHON_TOOLS" -c 'import matplotlib' 2>/dev/null || die "$PYTHON_TOOLS has no matplotlib (run: make tools)"
+"$PYTHON_TOOLS" dockerfiles/measure/host.py has matplotlib 2>/dev/null || die "$PYTHON_TOOLS has no matplotlib (run: make tools)"
 require_engine
 load_manifests
 selected=$(built_rows) || exit 1
@@ -48,14 +48,8 @@ say "layers of the Swift server's images (docker history)"
     base_entries=0
     [ "$base" = scratch ] || base_entries=$(run docker history -q "$base" | wc -l)
     run docker history --human=false --no-trunc --format '{{json .}}' "${IMG_NAME[$i]}" |
-      jq -s --arg image "${IMG_NAME[$i]}" --arg type "${IMG_TYPE[$i]}" --arg base "$base" --argjson from_base "$base_entries" '
-        reverse | to_entries |
-        { image: $image, type: $type, base: $base,
-          layers: map(.value + {index: (.key + 1), from_base: (.key < $from_base)}
-            | {index, from_base, bytes: (.Size | tonumber), instruction: (.CreatedBy | sub(" # buildkit$"; "") | sub("^/bin/sh -c (#\\(nop\\) )?"; ""))}
-            | select(.bytes > 0)) }
-        | . + {base_bytes: ([.layers[] | select(.from_base) | .bytes] | add // 0),
-               own_bytes: ([.layers[] | select(.from_base | not) | .bytes] | add // 0)}'
+      python3 dockerfiles/measure/records.py history-layers --image="${IMG_NAME[$i]}" --type="${IMG_TYPE[$i]}" \
+        --base="$base" --from-base="$base_entries"
   done
 } | jq -s . >"$RESULTS_DIR/layers.json"
 
@@ -71,13 +65,8 @@ fi
 if [ "$swift_rows" -gt 0 ] && [ -f "$SERVER_BIN" ] && [ -f "$STRIPPED_BIN" ]; then
   say "the static binary's symbols by origin (nm $SERVER_BIN, in the Swift builder)"
   families=$(builder bash swift-server/scripts/symbol-families.sh "$SERVER_BIN") || die "reading the binary's symbols failed"
-  jq -R -s --arg binary "$SERVER_BIN" --argjson bytes "$(wc -c <"$SERVER_BIN")" --argjson stripped "$(wc -c <"$STRIPPED_BIN")" '
-      [split("\n")[] | select(length > 0) | split("\t") | {origin: .[1], bytes: (.[0] | tonumber)}] as $families |
-      ($families | map(.bytes) | add) as $symbols |
-      { binary: $binary, bytes: $bytes, stripped_bytes: $stripped, symbol_bytes: $symbols,
-        no_symbol_bytes: ($stripped - $symbols),
-        families: ($families | map(. + {share_percent: (.bytes / $symbols * 1000 | round / 10)})) }' \
-    <<<"$families" >"$RESULTS_DIR/binary.json"
+  python3 dockerfiles/measure/records.py binary --binary="$SERVER_BIN" --bytes="$(wc -c <"$SERVER_BIN")" \
+    --stripped="$(wc -c <"$STRIPPED_BIN")" <<<"$families" >"$RESULTS_DIR/binary.json"
 else
   say "no Swift server image on the page: it leaves out where the static binary's bytes go"
   rm -f "$RESULTS_DIR/binary.json"
@@ -85,12 +74,8 @@ fi
 
 # --- machine.json: what the figures were measured on, and when -------------------------------
 version=$(git describe --always --dirty 2>/dev/null || echo unknown)
-jq -n --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --argjson cores "$(nproc)" --arg arch "$(uname -m)" \
-  --arg kernel "$(uname -r)" --arg engine "$("$DOCKER" version --format '{{.Server.Version}}' 2>/dev/null || echo unknown)" \
-  --arg version "$version" --arg os "$(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-}")" \
-  --argjson memory_mib "$(awk '/^MemTotal:/ { printf "%d", $2 / 1024 }' /proc/meminfo)" \
-  '{date: $date, cores: $cores, memory_mib: $memory_mib, arch: $arch, os: $os, kernel: $kernel, engine: $engine, lab_version: $version}' \
-  >"$RESULTS_DIR/machine.json"
+python3 dockerfiles/measure/records.py machine --version="$version" \
+  --engine="$("$DOCKER" version --format '{{.Server.Version}}' 2>/dev/null || echo unknown)" >"$RESULTS_DIR/machine.json"
 
 say "drawing the page (matplotlib)"
 show "$PYTHON_TOOLS" dockerfiles/measure/report.py "$RESULTS_DIR"

@@ -121,7 +121,7 @@ seconds_since() { echo $((($(now_ms) - $1) / 1000)); }
 
 # free_port: a TCP port on loopback that nothing listens on right now.
 free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+  python3 "$(dirname "${BASH_SOURCE[0]}")/../measure/host.py" free-port
 }
 
 # swift_progress: filter for `swift build`/`swift test` output. Keeps a long

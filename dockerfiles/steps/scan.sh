@@ -89,7 +89,7 @@ if [ "${1:-}" = lag ]; then
   security_lag
   exit 0
 fi
-"$PYTHON_TOOLS" -c 'import cyclonedx' 2>/dev/null || die "no cyclonedx-python-lib in $PYTHON_TOOLS (run: make tools)"
+"$PYTHON_TOOLS" dockerfiles/measure/host.py has cyclonedx 2>/dev/null || die "no cyclonedx-python-lib in $PYTHON_TOOLS (run: make tools)"
 load_manifests
 selected=$(built_rows) || exit 1
 mapfile -t rows <<<"$selected"
@@ -142,25 +142,9 @@ say "Trivy: $trivy_state"
 
 # --- The table -----------------------------------------------------------------------------
 for i in "${rows[@]}"; do
-  name=${IMG_NAME[$i]}
-  trivy='{}'
-  [ ! -s "$OUT/$name.trivy.json" ] ||
-    trivy=$(jq '[.Results[]?.Vulnerabilities[]?.Severity] | group_by(.) | map({(.[0]): length}) | add // {}' "$OUT/$name.trivy.json")
-  jq -n --arg name "$name" --arg example "${IMG_EXAMPLE[$i]}" --arg type "${IMG_TYPE[$i]}" \
-    --slurpfile inv "$OUT/$name.inventory.json" --slurpfile layers "$OUT/$name.layers.json" \
-    --slurpfile writable "$OUT/$name.writable.json" --argjson trivy "$trivy" \
-    --rawfile lag "$lag" '
-    $inv[0] as $i | {
-      image: $name, example: $example, type: $type, files: $i.files, bytes: $i.bytes,
-      os_packages: ($i.os_packages | length), shells: $i.shells, package_managers: $i.package_managers,
-      fetchers: $i.fetchers, setuid: $i.setuid, setgid: $i.setgid, setid: ($i.setuid + $i.setgid), user: $i.user, exposed_ports: $i.exposed_ports,
-      writable: $writable[0], layer_findings: $layers[0].findings, packaged_keys: $layers[0].packaged_keys,
-      behind_security: [$lag | split("\n")[] | split("\t") | select(.[0] == $name)
-                        | {package: .[1], installed: .[2], security: .[3]}],
-      trivy: $trivy,
-      sbom_components: ($i.os_packages + $i.swift_packages + $i.python + $i.node + ($i.jlink.modules // []) + (if $i.go then [$i.go.go] + $i.go.deps else [] end) | length)
-    }'
-done | jq -s --arg trivy "$trivy_state" --arg suite "$security_suite" '{trivy: $trivy, security_suite: $suite, images: .}' >"$RESULTS_DIR/scan.json"
+  python3 dockerfiles/measure/records.py scan-image --image="${IMG_NAME[$i]}" --example="${IMG_EXAMPLE[$i]}" \
+    --type="${IMG_TYPE[$i]}" --out="$OUT" --lag="$lag"
+done | python3 dockerfiles/measure/records.py scan --trivy="$trivy_state" --suite="$security_suite" >"$RESULTS_DIR/scan.json"
 
 python3 dockerfiles/measure/render.py scan "$RESULTS_DIR" >"$RESULTS_DIR/scan.md"
 echo
