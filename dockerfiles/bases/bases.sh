@@ -311,22 +311,15 @@ earlier() {
     [ "$(image_id "$(jq -r .name <<<"$entry")")" = "$(jq -r .id <<<"$entry")" ] && echo "$entry"
   done
 }
-order=$(tsv_rows "$BASES_DIR/bases.tsv" | cut -f1 | jq -R . | jq -sc .)
 mkdir -p "$RESULTS_DIR"
-{
-  earlier
-  for i in "${!keys[@]}"; do
-    # The unpacked size, as the size table measures it on every store.
-    size=$(image_unpacked "${resolved[$i]}") || die "cannot measure ${resolved[$i]}"
-    "$DOCKER" image inspect --format '{{.Id}}' "${resolved[$i]}" | {
-      read -r id
-      jq -n --arg key "${keys[$i]}" --arg arg "${args[$i]}" --arg official "${officials[$i]}" \
-        --arg name "${resolved[$i]}" --arg id "$id" --argjson size "$size" \
-        '{key: $key, build_arg: $arg, official: $official, name: $name, id: $id, size: $size}'
-    }
-  done
-} | jq -s --arg mode "$BASES" --argjson order "$order" \
-  '{mode: $mode, bases: sort_by(.key as $k | $order | index($k))}' >"$RECORD.tmp"
+earlier >"$RECORD.earlier"
+for i in "${!keys[@]}"; do
+  # The unpacked size, as the size table measures it on every store.
+  size=$(image_unpacked "${resolved[$i]}") || die "cannot measure ${resolved[$i]}"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "${keys[$i]}" "${args[$i]}" "${officials[$i]}" "${resolved[$i]}" "$(image_id "${resolved[$i]}")" "$size"
+done | python3 dockerfiles/measure/records.py bases --mode="$BASES" --order="$(tsv_rows "$BASES_DIR/bases.tsv" | cut -f1 | tr '\n' ' ')" \
+  --earlier="$RECORD.earlier" >"$RECORD.tmp"
+rm -f "$RECORD.earlier"
 mv "$RECORD.tmp" "$RECORD"
 
 # --- The lock ---------------------------------------------------------------------

@@ -18,6 +18,9 @@ the shell steps measure and dockerfiles/measure/tables.py presents.
   records.py size --example E --image I --type T --base B --bytes B --compressed B --layers N --factor X|''
   records.py pins --linked "PACKAGE ..."|- < Package.resolved     (TSV)
   records.py machine --engine V --version V
+  records.py binary-sizes --variants TSV --families TSV --stripped B
+  records.py library-sizes < probes (TSV)
+  records.py bases --mode M --order "KEY ..." --earlier FILE|'' < bases (TSV)
   records.py ci-cache --dockerfile F --resolve STEP --compile STEP --push-final MS --push-build MS < cases (TSV)
 
 Where a command reads several records on stdin, they may be one after the
@@ -258,9 +261,19 @@ def dive_image(a: argparse.Namespace) -> Record:
 
 # --- make report's binary.json and machine.json ---------------------------------------------
 
+def tsv(text: str) -> list[list[str]]:
+    """The rows of a TSV text, blank lines left out."""
+    return [line.split("\t") for line in text.split("\n") if line]
+
+
+def families_of(text: str) -> list[Record]:
+    """symbol-families.sh's lines (BYTES<TAB>ORIGIN): the binary's symbols
+    summed by origin."""
+    return [{"origin": origin, "bytes": int(size)} for size, origin, *_ in tsv(text)]
+
+
 def binary(a: argparse.Namespace, families_tsv: str) -> Record:
-    families = [{"origin": origin, "bytes": int(size)}
-                for size, origin, *_ in (line.split("\t") for line in families_tsv.split("\n") if line)]
+    families = families_of(families_tsv)
     symbols = sum(family["bytes"] for family in families)
     return {"binary": a.binary, "bytes": a.bytes, "stripped_bytes": a.stripped, "symbol_bytes": symbols,
             "no_symbol_bytes": a.stripped - symbols,
@@ -286,11 +299,48 @@ def machine(a: argparse.Namespace) -> Record:
             "os": os_name(), "kernel": platform.release(), "engine": a.engine, "lab_version": a.version}
 
 
+# --- make binary-sizes and make library-sizes ----------------------------------------------
+
+def binary_sizes(a: argparse.Namespace) -> Record:
+    """The three builds of the server (VARIANTS: NAME, FLAG, BYTES, STRIPPED,
+    SHARED LIBRARIES, SWIFT RUNTIME BYTES a row), and the static one's
+    symbols by origin (FAMILIES)."""
+    variants = [{"variant": name, "flag": flag, "bytes": int(size), "stripped_bytes": int(stripped),
+                 "shared_libraries": int(libs), "swift_runtime_bytes": int(runtime)}
+                for name, flag, size, stripped, libs, runtime in tsv(Path(a.variants).read_text())]
+    families = families_of(Path(a.families).read_text())
+    symbols = sum(family["bytes"] for family in families)
+    return {"variants": variants, "static": {"stripped_bytes": a.stripped, "symbol_bytes": symbols,
+                                             "no_symbol_bytes": a.stripped - symbols, "families": families}}
+
+
+def library_sizes(rows: str) -> Record:
+    """The SQLite libraries' probes (LIBRARY, BYTES, STRIPPED,
+    INTERNATIONALIZATION SYMBOLS, SQLITE a row)."""
+    return {"libraries": [{"library": library, "bytes": int(size), "stripped_bytes": int(stripped),
+                           "internationalization_symbols": int(intl), "sqlite": sqlite}
+                          for library, size, stripped, intl, sqlite in tsv(rows)]}
+
+
+# --- make bases ----------------------------------------------------------------------------
+
+def bases(a: argparse.Namespace, text: str) -> Record:
+    """bases.json: the bases resolved (KEY, BUILD ARG, OFFICIAL, NAME, ID,
+    SIZE a row) after those of an earlier run (FILE, JSON records), in
+    bases.tsv's order (ORDER: its keys)."""
+    rows = [{"key": key, "build_arg": arg, "official": official, "name": name, "id": id_, "size": int(size)}
+            for key, arg, official, name, id_, size in tsv(text)]
+    earlier = list(records_in(Path(a.earlier).read_text())) if a.earlier else []
+    order = words(a.order)
+    every = earlier + rows
+    return {"mode": a.mode, "bases": sorted(every, key=lambda row: order.index(row["key"]) if row["key"] in order else -1)}
+
+
 # --- make ci-cache -------------------------------------------------------------------------
 
 def ci_cache(a: argparse.Namespace, cases_tsv: str) -> Record:
     cases = [{"case": name, "ms": int(ms), "resolve": resolve, "compile": compile_}
-             for name, ms, resolve, compile_ in (line.split("\t") for line in cases_tsv.split("\n") if line)]
+             for name, ms, resolve, compile_ in tsv(cases_tsv)]
     return {"date": now(), "dockerfile": a.dockerfile, "steps": {"resolve": a.resolve, "compile": a.compile},
             "push_ms": {"final": a.push_final, "build_stage": a.push_build}, "cases": cases}
 
@@ -372,6 +422,9 @@ def parser() -> argparse.ArgumentParser:
              ("--compressed", int), ("--layers", int), ("--factor", str)])
     command("pins", one(pins), True, [("--linked", str)])
     command("machine", args_only(machine), False, [("--engine", str), ("--version", str)])
+    command("binary-sizes", args_only(binary_sizes), False, [("--variants", str), ("--families", str), ("--stripped", int)])
+    command("library-sizes", lambda _a, text: library_sizes(text), True, [])
+    command("bases", bases, True, [("--mode", str), ("--order", str), ("--earlier", str)])
     command("ci-cache", ci_cache, True,
             [("--dockerfile", str), ("--resolve", str), ("--compile", str), ("--push-final", int), ("--push-build", int)])
     return p

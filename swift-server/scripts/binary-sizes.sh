@@ -40,14 +40,13 @@ done
 say "measuring the three binaries in the Swift builder (strip, ldd: swift-server/scripts/binary-facts.sh)"
 facts=$(builder bash swift-server/scripts/binary-facts.sh "${binaries[@]}") || die "measuring the binaries failed"
 echo "variant,bytes,stripped_bytes,shared_libraries,swift_runtime_bytes" >"$csv"
-: >"$RESULTS_DIR/binary-sizes.jsonl"
+: >"$RESULTS_DIR/binary-sizes.variants.tsv"
 n=0
 while IFS=$'\t' read -r _path bytes stripped nlibs runtime; do
   read -r name _scratch flag <<<"${variants[$n]}"
   n=$((n + 1))
   echo "$name,$bytes,$stripped,$nlibs,$runtime" >>"$csv"
-  jq -nc --arg name "$name" --arg flag "$flag" --argjson bytes "$bytes" --argjson stripped "$stripped" --argjson libs "$nlibs" --argjson runtime "$runtime" \
-    '{variant: $name, flag: $flag, bytes: $bytes, stripped_bytes: $stripped, shared_libraries: $libs, swift_runtime_bytes: $runtime}' >>"$RESULTS_DIR/binary-sizes.jsonl"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$flag" "$bytes" "$stripped" "$nlibs" "$runtime" >>"$RESULTS_DIR/binary-sizes.variants.tsv"
 done <<<"$facts"
 [ "$n" -eq ${#variants[@]} ] || die "measuring the binaries gave $n lines, not ${#variants[@]}"
 
@@ -55,10 +54,10 @@ done <<<"$facts"
 static=${binaries[2]}
 families=$(builder bash swift-server/scripts/symbol-families.sh "$static") || die "reading the static binary's symbols failed"
 stripped=$(awk -F, '$1 == "static" { print $3 }' "$csv")
-jq -Rc 'split("\t") | {origin: .[1], bytes: (.[0] | tonumber)}' <<<"$families" >"$RESULTS_DIR/binary-sizes.families.jsonl"
-jq -n --slurpfile variants "$RESULTS_DIR/binary-sizes.jsonl" --slurpfile families "$RESULTS_DIR/binary-sizes.families.jsonl" --argjson stripped "$stripped" \
-  '($families | map(.bytes) | add) as $s | {variants: $variants, static: {stripped_bytes: $stripped, symbol_bytes: $s, no_symbol_bytes: ($stripped - $s), families: $families}}' >"$RESULTS_DIR/binary-sizes.json"
-rm -f "$RESULTS_DIR/binary-sizes.jsonl" "$RESULTS_DIR/binary-sizes.families.jsonl"
+printf '%s\n' "$families" >"$RESULTS_DIR/binary-sizes.families.tsv"
+python3 dockerfiles/measure/records.py binary-sizes --variants="$RESULTS_DIR/binary-sizes.variants.tsv" \
+  --families="$RESULTS_DIR/binary-sizes.families.tsv" --stripped="$stripped" >"$RESULTS_DIR/binary-sizes.json"
+rm -f "$RESULTS_DIR/binary-sizes.variants.tsv" "$RESULTS_DIR/binary-sizes.families.tsv"
 
 echo
 python3 dockerfiles/measure/render.py binary-sizes "$RESULTS_DIR" --only table-binary-sizes

@@ -191,3 +191,30 @@ def test_bad_input_is_one_line(cmd):
     with pytest.raises(SystemExit) as stop:
         cmd(["bench-image", "--example=e", "--type=t"], "{} {}")
     assert "expected one JSON record on stdin, got 2" in str(stop.value)
+
+
+def test_binary_sizes_from_its_variants_and_families(cmd, tmp_path):
+    (tmp_path / "v.tsv").write_text("dynamic\t\t900\t800\t9\t7000\nstatic\t-static-executable\t5000\t4000\t0\t0\n")
+    (tmp_path / "f.tsv").write_text("3000\tSwift runtime\n500\tNIO\n")
+    out = cmd(["binary-sizes", f"--variants={tmp_path / 'v.tsv'}", f"--families={tmp_path / 'f.tsv'}", "--stripped=4000"])
+    assert out["variants"][0] == {"variant": "dynamic", "flag": "", "bytes": 900, "stripped_bytes": 800,
+                                  "shared_libraries": 9, "swift_runtime_bytes": 7000}
+    assert out["static"] == {"stripped_bytes": 4000, "symbol_bytes": 3500, "no_symbol_bytes": 500,
+                             "families": [{"origin": "Swift runtime", "bytes": 3000}, {"origin": "NIO", "bytes": 500}]}
+
+
+def test_library_sizes(cmd):
+    out = cmd(["library-sizes"], "grdb\t76300000\t61900000\t0\tits own copy, compiled in\n")
+    assert out == {"libraries": [{"library": "grdb", "bytes": 76300000, "stripped_bytes": 61900000,
+                                  "internationalization_symbols": 0, "sqlite": "its own copy, compiled in"}]}
+
+
+def test_bases_keeps_the_earlier_ones_in_the_tables_order(cmd, tmp_path):
+    (tmp_path / "earlier").write_text('{"key": "golang", "name": "g", "id": "sha256:1"}\n')
+    out = cmd(["bases", "--mode=local", "--order=slim static golang swift ", f"--earlier={tmp_path / 'earlier'}"],
+              "swift\tSWIFT_IMAGE\tswift:6.3\tlocal/swift\tsha256:2\t4000\nslim\tDEBIAN_IMAGE\tdebian\tlocal/debian\tsha256:3\t80\n")
+    assert out["mode"] == "local"
+    assert [b["key"] for b in out["bases"]] == ["slim", "golang", "swift"]
+    assert out["bases"][0] == {"key": "slim", "build_arg": "DEBIAN_IMAGE", "official": "debian", "name": "local/debian",
+                               "id": "sha256:3", "size": 80}
+    assert cmd(["bases", "--mode=registry", "--order=slim", "--earlier="], "")["bases"] == []

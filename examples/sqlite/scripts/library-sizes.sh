@@ -57,7 +57,7 @@ print(try queue.read { db in try String.fetchOne(db, sql: "SELECT text FROM note
 
 echo "library,bytes,stripped_bytes,foundation_internationalization,sqlite" >"$csv"
 json=$RESULTS_DIR/sqlite-library-sizes.json
-: >"$json.jsonl"
+: >"$json.tsv"
 for name in probe-sqlite-nio probe-grdb; do
   say "building the $name probe in the Swift builder (swift build -c release -Xswiftc -static-executable)"
   builder --image "$probe_builder" --in "$probes/$name" swift build -c release -Xswiftc -static-executable -Xswiftc -gnone 2>&1 | swift_progress
@@ -78,10 +78,9 @@ for name in probe-sqlite-nio probe-grdb; do
     sqlite="its own copy, compiled in"
   fi
   echo "${name#probe-},$bytes,$stripped,$intl,$sqlite" >>"$csv"
-  jq -nc --arg library "${name#probe-}" --argjson bytes "$bytes" --argjson stripped "$stripped" --argjson intl "$symbols" --arg sqlite "$sqlite" \
-    '{library: $library, bytes: $bytes, stripped_bytes: $stripped, internationalization_symbols: $intl, sqlite: $sqlite}' >>"$json.jsonl"
+  printf '%s\t%s\t%s\t%s\t%s\n' "${name#probe-}" "$bytes" "$stripped" "$symbols" "$sqlite" >>"$json.tsv"
 done
-jq -s '{libraries: .}' "$json.jsonl" >"$json" && rm -f "$json.jsonl"
+python3 dockerfiles/measure/records.py library-sizes <"$json.tsv" >"$json" && rm -f "$json.tsv"
 
 echo
 python3 dockerfiles/measure/render.py library-sizes "$RESULTS_DIR"
