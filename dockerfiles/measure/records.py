@@ -272,11 +272,17 @@ def families_of(text: str) -> list[Record]:
     return [{"origin": origin, "bytes": int(size)} for size, origin, *_ in tsv(text)]
 
 
+def symbol_totals(families: list[Record], stripped: int) -> tuple[int, int]:
+    """The bytes of a binary's symbols, and of the rest of its stripped file."""
+    symbols = sum(family["bytes"] for family in families)
+    return symbols, stripped - symbols
+
+
 def binary(a: argparse.Namespace, families_tsv: str) -> Record:
     families = families_of(families_tsv)
-    symbols = sum(family["bytes"] for family in families)
+    symbols, rest = symbol_totals(families, a.stripped)
     return {"binary": a.binary, "bytes": a.bytes, "stripped_bytes": a.stripped, "symbol_bytes": symbols,
-            "no_symbol_bytes": a.stripped - symbols,
+            "no_symbol_bytes": rest,
             "families": [family | {"share_percent": number(half_up(family["bytes"] / symbols * 1000) / 10)} for family in families]}
 
 
@@ -309,9 +315,9 @@ def binary_sizes(a: argparse.Namespace) -> Record:
                  "shared_libraries": int(libs), "swift_runtime_bytes": int(runtime)}
                 for name, flag, size, stripped, libs, runtime in tsv(Path(a.variants).read_text())]
     families = families_of(Path(a.families).read_text())
-    symbols = sum(family["bytes"] for family in families)
+    symbols, rest = symbol_totals(families, a.stripped)
     return {"variants": variants, "static": {"stripped_bytes": a.stripped, "symbol_bytes": symbols,
-                                             "no_symbol_bytes": a.stripped - symbols, "families": families}}
+                                             "no_symbol_bytes": rest, "families": families}}
 
 
 def library_sizes(rows: str) -> Record:
