@@ -3,8 +3,8 @@
 # private key, a credential file, a .git folder or the build network's CA
 # (every layer, not only the final file system), and a planted key that a
 # later layer deletes is caught; every image's SBOM is valid CycloneDX and
-# lists what the image holds; the comparison with Debian's security suite
-# flags an old version; make scan and make analyze write their reports.
+# lists what the image holds; the comparison with the security suite of
+# each image's own Debian release flags an old version; make scan and make analyze write their reports.
 # (Non-root, no shell, no package manager and the --read-only run are
 # checked for every image in test_images.sh.)
 set -uo pipefail
@@ -95,15 +95,26 @@ else
   fail "the planted-secret image builds" "$(tail -n 5 "$WORK/err")"
 fi
 
-# --- Debian's security suite: an old version is flagged, the current one is not ------------
+# --- Debian's security suites: an old version is flagged, the current one is not ------------
+# Each package is compared with its own release's suite: util-linux 2.41-5,
+# Debian 13's first, is behind trixie-security (2.41.5-0+deb13u1 or later); libc6 2.36-9, Debian 12's
+# first, is behind bookworm-security, and (an older upstream release) not
+# behind anything in trixie-security, which has no 2.36.
 # shellcheck disable=SC2016 # dpkg-query's own format, not the shell's
-libc=$("$DOCKER" run --rm "$slim" dpkg-query -W -f '${Version}' libc6)
-printf 'old\tlibc6\t2.36-9\ncurrent\tlibc6\t%s\n' "$libc" | bash dockerfiles/steps/scan.sh lag >"$WORK/lag.tsv" 2>"$WORK/err"
-if grep -qx no-security-suite "$WORK/lag.tsv"; then
-  skip "Debian's security suite flags libc6 2.36-9" "the apt sources of $slim name no security suite"
+util=$("$DOCKER" run --rm "$slim" dpkg-query -W -f '${Version}' util-linux)
+printf 'old\ttrixie\tutil-linux\t2.41-5\ncurrent\ttrixie\tutil-linux\t%s\nbookworm\tbookworm\tlibc6\t2.36-9\ntrixie\ttrixie\tlibc6\t2.36-9\n' "$util" |
+  bash dockerfiles/steps/scan.sh lag >"$WORK/lag.tsv" 2>"$WORK/err"
+if [ ! -s "$WORK/lag.tsv" ] && [ -s "$WORK/err" ]; then
+  fail "the security-suite comparison runs" "$(tail -n 3 "$WORK/err")"
 else
-  assert_match "Debian's security suite flags libc6 2.36-9 as behind it" $'^old\tlibc6\t2\\.36-9\t2\\.36-9\\+deb12u[0-9]+$' "$(grep '^old' "$WORK/lag.tsv")"
-  assert_eq "... and not the slim base's own libc6 $libc" "" "$(grep '^current' "$WORK/lag.tsv")"
+  assert_match "trixie-security flags util-linux 2.41-5 as behind it" $'^old\tutil-linux\t2\\.41-5\t[^\t]*\\+deb13u[0-9]+$' "$(grep '^old' "$WORK/lag.tsv")"
+  assert_eq "... and not the slim base's own util-linux $util" "" "$(grep '^current' "$WORK/lag.tsv")"
+  if grep -qx $'no-security-suite\tbookworm' "$WORK/lag.tsv"; then
+    fail "bookworm-security is read through the slim base's apt sources" "$(cat "$WORK/lag.tsv")"
+  else
+    assert_match "bookworm-security flags libc6 2.36-9 as behind it" $'^bookworm\tlibc6\t2\\.36-9\t2\\.36-9\\+deb12u[0-9]+$' "$(grep '^bookworm' "$WORK/lag.tsv")"
+  fi
+  assert_eq "... and the same libc6 2.36-9 on trixie is not compared with bookworm-security" "" "$(grep '^trixie' "$WORK/lag.tsv")"
 fi
 
 # --- make scan on the Go images, make analyze on every multi-stage image --------------------
@@ -115,7 +126,9 @@ if out=$(EXAMPLE='' IMAGES="go-app-distroless go-app-scratch" RESULTS_DIR=$WORK/
   assert_eq "make scan writes a valid SBOM per image" 2 "$(find "$WORK/results/sbom" -name '*.cdx.json' | wc -l)"
   assert_eq "the scratch image: no shell, no package manager, no setuid file, nothing writable with --read-only" \
     "[] [] 0 []" "$(jq -r '.images[] | select(.image == "go-app-scratch") | "\(.shells) \(.package_managers) \(.setuid + .setgid | length) \(.writable.image)"' "$WORK/results/scan.json")"
-  check "make scan prints the table" grep -qE '^\| go-app-scratch \| [0-9]+ \|' <<<"$out"
+  assert_eq "make scan compares the distroless image (Debian 13) with trixie-security" "13 trixie-security" \
+    "$(jq -r '.images[] | select(.image == "go-app-distroless") | "\(.debian.version) \(.security_suite)"' "$WORK/results/scan.json")"
+  check "make scan prints the table" grep -qE '^\| go-app-scratch \| - \| [0-9]+ \|' <<<"$out"
 else
   fail "make scan IMAGES='go-app-distroless go-app-scratch' runs" "$(tail -n 5 <<<"$out")"
 fi

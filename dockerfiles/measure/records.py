@@ -9,7 +9,7 @@ the shell steps measure and dockerfiles/measure/tables.py presents.
   records.py bench-transfer --bytes B --push-ms MS --cold JSON --link-ms MS|null --mbit M < image.json
   records.py bench --reference IMAGE --machine TEXT [--transfer-why TEXT] < images
   records.py scan-image --image I --example E --type T --out DIR --lag TSV
-  records.py scan --trivy STATE --suite yes|no < images
+  records.py scan --trivy STATE --suites 'bookworm-security trixie-security' < images
   records.py trivy-counts < trivy.json
   records.py history-layers --image I --type T --base B --from-base N < docker history
   records.py history-largest < docker history
@@ -198,18 +198,29 @@ def scan_image(a: argparse.Namespace) -> Record:
     trivy = out / f"{a.image}.trivy.json"
     go = [inv["go"]["go"], *inv["go"]["deps"]] if inv.get("go") else []
     behind = [line.split("\t") for line in Path(a.lag).read_text().split("\n")]
+    debian = inv.get("debian")
+    suite = f"{debian['codename']}-security" if debian else None
     return {
         "image": a.image, "example": a.example, "type": a.type, "files": inv["files"], "bytes": inv["bytes"],
         "os_packages": len(inv["os_packages"]), "shells": inv["shells"], "package_managers": inv["package_managers"],
         "fetchers": inv["fetchers"], "setuid": inv["setuid"], "setgid": inv["setgid"],
         "setid": inv["setuid"] + inv["setgid"], "user": inv["user"], "exposed_ports": inv["exposed_ports"],
         "writable": writable, "layer_findings": layers["findings"], "packaged_keys": layers["packaged_keys"],
+        "debian": debian, "security_suite": suite if suite in words(a.suites) else None,
         "behind_security": [{"package": row[1], "installed": row[2], "security": row[3]}
                             for row in behind if row[0] == a.image and len(row) >= 4],
         "trivy": trivy_counts(json.loads(trivy.read_text())) if trivy.is_file() and trivy.stat().st_size else {},
         "sbom_components": len(inv["os_packages"]) + len(inv["swift_packages"]) + len(inv["python"]) + len(inv["node"])
         + len((inv.get("jlink") or {}).get("modules") or []) + len(go),
     }
+
+
+def scan(a: argparse.Namespace, images: list[Record]) -> Record:
+    """scan.json: the images' records, the security suites that were read
+    (SUITES) and the images with OS packages that none of them covers."""
+    return {"trivy": a.trivy, "security_suites": words(a.suites),
+            "not_compared": [image["image"] for image in images if image["os_packages"] and not image["security_suite"]],
+            "images": images}
 
 
 # --- docker history: make report's layers and make analyze's largest ones ------------------
@@ -332,10 +343,12 @@ def library_sizes(rows: str) -> Record:
 
 def bases(a: argparse.Namespace, text: str) -> Record:
     """bases.json: the bases resolved (KEY, BUILD ARG, OFFICIAL, NAME, ID,
-    SIZE a row) after those of an earlier run (FILE, JSON records), in
+    SIZE, RELEASE, GLIBC a row: RELEASE "debian 13", GLIBC "2.41" or "-"
+    for none) after those of an earlier run (FILE, JSON records), in
     bases.tsv's order (ORDER: its keys)."""
-    rows = [{"key": key, "build_arg": arg, "official": official, "name": name, "id": id_, "size": int(size)}
-            for key, arg, official, name, id_, size in tsv(text)]
+    rows = [{"key": key, "build_arg": arg, "official": official, "name": name, "id": id_, "size": int(size),
+             "release": release, "glibc": glibc}
+            for key, arg, official, name, id_, size, release, glibc in tsv(text)]
     earlier = list(records_in(Path(a.earlier).read_text())) if a.earlier else []
     order = words(a.order)
     every = earlier + rows
@@ -413,9 +426,8 @@ def parser() -> argparse.ArgumentParser:
             [("--bytes", int), ("--push-ms", int), ("--cold", str), ("--link-ms", str), ("--mbit", int)])
     command("bench", each(bench), True, [("--reference", str), ("--machine", str), ("--transfer-why", str)])
     command("scan-image", args_only(scan_image), False,
-            [("--image", str), ("--example", str), ("--type", str), ("--out", str), ("--lag", str)])
-    command("scan", each(lambda a, images: {"trivy": a.trivy, "security_suite": a.suite, "images": images}), True,
-            [("--trivy", str), ("--suite", str)])
+            [("--image", str), ("--example", str), ("--type", str), ("--out", str), ("--lag", str), ("--suites", str)])
+    command("scan", each(scan), True, [("--trivy", str), ("--suites", str)])
     command("history-layers", each(history_layers), True,
             [("--image", str), ("--type", str), ("--base", str), ("--from-base", int)])
     command("history-largest", each(lambda _a, history: history_largest(history)), True, [])

@@ -151,7 +151,7 @@ def inventory(image: str) -> dict[str, Any]:
     show(argv)
     found = {"files": 0, "bytes": 0, "setuid": [], "setgid": [], "shells": set(), "package_managers": set(),
              "fetchers": set(), "os_packages": [], "swift_packages": [], "python": [], "node": [],
-             "jlink": None, "go": None, "git": set()}
+             "jlink": None, "go": None, "git": set(), "os_release": {}}
     # Swift: the pins of each Package.resolved, and beside it the packages
     # that the build found linked into the binary (linked-packages.sh).
     resolved, linked = {}, {}
@@ -182,7 +182,11 @@ def inventory(image: str) -> dict[str, Any]:
                         found["fetchers"].add("/" + path)
                 if not member.isfile():
                     continue
-                if path == "var/lib/dpkg/status" or folder == "var/lib/dpkg/status.d":
+                if path in ("etc/os-release", "usr/lib/os-release") and not found["os_release"]:
+                    text = tar.extractfile(member).read().decode(errors="replace")
+                    found["os_release"] = {k: v.strip('"') for k, v in
+                                           (line.split("=", 1) for line in text.splitlines() if "=" in line)}
+                elif path == "var/lib/dpkg/status" or folder == "var/lib/dpkg/status.d":
                     if not base.endswith(".md5sums"):
                         found["os_packages"] += list(dpkg_records(tar.extractfile(member).read().decode(errors="replace")))
                 elif base == "Package.resolved" and folder.startswith("usr/share/doc/"):
@@ -236,6 +240,9 @@ def inventory(image: str) -> dict[str, Any]:
         "os_packages": sorted(found["os_packages"], key=lambda p: p["name"]),
         "swift_packages": found["swift_packages"], "python": found["python"], "node": found["node"],
         "jlink": found["jlink"], "go": found["go"],
+        # The Debian release, whose security suite make scan compares with.
+        "debian": {"version": release.get("VERSION_ID", ""), "codename": release.get("VERSION_CODENAME", "")}
+        if (release := found["os_release"]).get("ID") == "debian" else None,
     }
 
 

@@ -228,7 +228,6 @@ def bench(r: Results) -> list[Table]:
 
 def scan(r: Results) -> list[Table]:
     data = r.load("scan.json")
-    suite = data.get("security_suite") == "yes"
     rows = []
     for i, image in enumerate(data["images"]):
         v = lambda *pointer, fmt="text": r.value("scan.json", "images", i, *pointer, fmt=fmt)  # noqa: E731
@@ -240,12 +239,15 @@ def scan(r: Results) -> list[Table]:
             written = "none"
         else:
             written = Value("scan.json", ("images", i, "writable", "image"), ", ".join(writable["image"]))
-        rows.append([v("image"), v("files", fmt="count"), v("bytes", fmt="mb_bare"), v("os_packages", fmt="count"),
-                     v("behind_security", fmt="count") if suite else "-",
+        # "-": packages, but no security suite of their release was read.
+        compared = image["security_suite"] or not image["os_packages"]
+        rows.append([v("image"), v("debian", "version") if image["debian"] else "-",
+                     v("files", fmt="count"), v("bytes", fmt="mb_bare"), v("os_packages", fmt="count"),
+                     v("behind_security", fmt="count") if compared else "-",
                      listed("shells"), listed("package_managers"), listed("fetchers"),
                      v("setid", fmt="count"), v("user") if image["user"] else "root",
                      written, v("layer_findings", fmt="count")])
-    return [Table("table-scan", ["image", "files", "MB", "OS packages", "behind security", "shell",
+    return [Table("table-scan", ["image", "Debian", "files", "MB", "OS packages", "behind security", "shell",
                                  "package manager", "curl, wget", "setuid, setgid", "user",
                                  "writable with --read-only", "layer findings"], rows)]
 

@@ -9,8 +9,10 @@
 #     then the container's own mount table);
 #   - every layer's files (security.py layers): private keys, credential
 #     files, .git folders, the build network's own CA certificates;
-#   - the OS packages whose version is older than Debian's security suite
-#     has: known, fixed vulnerabilities, from the package mirror alone;
+#   - the OS packages whose version is older than the security suite of
+#     the image's own Debian release has (bookworm-security for Debian 12,
+#     trixie-security for 13): known, fixed vulnerabilities, from the
+#     package mirror alone;
 #   - Trivy's vulnerability counts, where Trivy and its database are here;
 #   - a CycloneDX SBOM per image, checked against the schema.
 #
@@ -53,33 +55,24 @@ writable() {
   "$DOCKER" rm -fv "$SCAN_CONTAINER" >/dev/null
 }
 
-# --- Debian's security suite ---------------------------------------------------------
-# security_lag: read "IMAGE PACKAGE VERSION" lines (tab-separated) and print
-# "IMAGE PACKAGE VERSION SECURITY-VERSION" for each package whose version is
-# older than the one in Debian's security suite; "no-security-suite" when
-# the apt sources name none. One helper container from the lab's Debian
-# base reads the suite's package index through its apt sources (the mirror
-# make bases used) and compares with dpkg --compare-versions.
+# --- Debian's security suites ---------------------------------------------------------
+# security_lag: read "IMAGE RELEASE PACKAGE VERSION" lines (tab-separated)
+# and print "IMAGE PACKAGE VERSION SECURITY-VERSION" for each package older
+# than the one in its own release's security suite (RELEASE-security), and
+# "no-security-suite RELEASE" for a suite that could not be read. One helper
+# container from the lab's Debian base runs dockerfiles/steps/security-lag.sh:
+# it reads each suite's package index through its own apt sources (the
+# mirror make bases used), on the host's network, and compares with dpkg
+# --compare-versions.
 security_lag() {
   local slim
   slim=$(locked 1 slim 5)
   [ -n "$slim" ] || die "no Debian base pinned in $LOCK (run: make bases)"
-  # shellcheck disable=SC2016 # expanded by the helper container's shell
-  local compare='set -e
-    apt-get update -qq >&2
-    index=$(apt-get indextargets --format "\$(FILENAME)" "Created-By: Packages" | grep -- "-security_" || true)
-    [ -n "$index" ] || { echo "no-security-suite"; exit 0; }
-    for file in $index; do /usr/lib/apt/apt-helper cat-file "$file"; done |
-      awk "/^Package: /{p=\$2} /^Version: /{print p\"\\t\"\$2}" | sort -u >/tmp/security.tsv
-    while IFS="	" read -r image package installed; do
-      fixed=$(awk -F"\t" -v p="$package" "\$1 == p { print \$2 }" /tmp/security.tsv | sort -V | tail -n1)
-      if [ -n "$fixed" ] && dpkg --compare-versions "$installed" lt "$fixed"; then
-        printf "%s\t%s\t%s\t%s\n" "$image" "$package" "$installed" "$fixed"
-      fi
-    done'
-  # On the host's network: the package mirror is all it reaches.
-  show docker run --rm -i --network host "$slim" bash -c "'apt-get update; ... dpkg --compare-versions INSTALLED lt SECURITY ...'"
-  "$DOCKER" run --rm -i --network host "$slim" bash -c "$compare" ||
+  # The command as a reader types it: the script's text is the argument.
+  # shellcheck disable=SC2016 # printed for the reader, not expanded here
+  printf '%s$ %s bash -c "$(cat dockerfiles/steps/security-lag.sh)" <%s%s\n' "$C_CMD" \
+    "$(shown docker run --rm -i --network host "$slim")" "$OUT/installed.tsv" "$C_OFF" >&"$TRANSCRIPT"
+  "$DOCKER" run --rm -i --network host "$slim" bash -c "$(cat dockerfiles/steps/security-lag.sh)" ||
     die "could not read Debian's security suite (is the package mirror reachable? make bases needs it too)"
 }
 
@@ -110,22 +103,23 @@ say "checking the SBOMs against the CycloneDX 1.6 schema"
 validation=$(for i in "${rows[@]}"; do echo "$SBOMS/${IMG_NAME[$i]}.cdx.json"; done | xargs "${SECURITY[@]}" validate) ||
   die "an SBOM does not validate: $validation"
 
-# --- The security suite, for every image at once -----------------------------------------
+# --- The security suites, for every image at once -----------------------------------------
 lag=$OUT/security-lag.tsv
 for i in "${rows[@]}"; do
-  jq -r --arg image "${IMG_NAME[$i]}" '.os_packages[] | [$image, .name, .version] | @tsv' "$OUT/${IMG_NAME[$i]}.inventory.json"
+  jq -r --arg image "${IMG_NAME[$i]}" '(.debian.codename // "-") as $release | .os_packages[] | [$image, $release, .name, .version] | @tsv' \
+    "$OUT/${IMG_NAME[$i]}.inventory.json"
 done >"$OUT/installed.tsv"
 : >"$lag"
+releases=$(cut -f2 "$OUT/installed.tsv" | grep -vx -- - | sort -u | sed 's/$/-security/' | paste -sd, - | sed 's/,/, /g')
 if [ -s "$OUT/installed.tsv" ]; then
-  say "comparing $(wc -l <"$OUT/installed.tsv") installed packages with Debian's security suite"
+  say "comparing $(wc -l <"$OUT/installed.tsv") installed packages with Debian's security suites ($releases), each with its own release's"
   security_lag <"$OUT/installed.tsv" >"$lag"
 fi
-security_suite=yes
-if grep -qx no-security-suite "$lag"; then
-  security_suite=no
-  say "the apt sources of $slim name no security suite: the comparison with it is left out"
-  : >"$lag"
-fi
+not_read=$(awk -F'\t' '$1 == "no-security-suite" { print $2 }' "$lag" | paste -sd' ' -)
+for release in $not_read; do
+  say "$release-security could not be read through the apt sources of the lab's Debian base: its images are not compared"
+done
+suites_read=$(cut -f2 "$OUT/installed.tsv" | grep -vx -- - | sort -u | grep -vxF -f <(tr ' ' '\n' <<<"$not_read" | grep .) | sed 's/$/-security/' | paste -sd' ' - || true)
 
 # --- Trivy, when it is here with its database ---------------------------------------------
 trivy_state="not installed"
@@ -143,8 +137,8 @@ say "Trivy: $trivy_state"
 # --- The table -----------------------------------------------------------------------------
 for i in "${rows[@]}"; do
   python3 dockerfiles/measure/records.py scan-image --image="${IMG_NAME[$i]}" --example="${IMG_EXAMPLE[$i]}" \
-    --type="${IMG_TYPE[$i]}" --out="$OUT" --lag="$lag"
-done | python3 dockerfiles/measure/records.py scan --trivy="$trivy_state" --suite="$security_suite" >"$RESULTS_DIR/scan.json"
+    --type="${IMG_TYPE[$i]}" --out="$OUT" --lag="$lag" --suites="$suites_read"
+done | python3 dockerfiles/measure/records.py scan --trivy="$trivy_state" --suites="$suites_read" >"$RESULTS_DIR/scan.json"
 
 python3 dockerfiles/measure/render.py scan "$RESULTS_DIR" >"$RESULTS_DIR/scan.md"
 echo

@@ -77,18 +77,23 @@ def test_bench_without_transfer_has_one_table(results):
 
 
 def test_scan_lists_programs_by_name_and_counts_findings(results):
-    image = {"image": "swift-app-single", "files": 30000, "bytes": 4453300000, "os_packages": 120,
+    image = {"image": "swift-app-single", "debian": {"version": "12", "codename": "bookworm"},
+             "security_suite": "bookworm-security", "files": 30000, "bytes": 4453300000, "os_packages": 120,
              "behind_security": [{"package": "libc6"}], "shells": ["/bin/sh", "/usr/bin/bash", "/bin/bash"],
              "package_managers": ["/usr/bin/apt", "/usr/bin/dpkg"], "fetchers": [], "setuid": ["/usr/bin/su"],
              "setgid": [], "setid": ["/usr/bin/su"], "user": "", "writable": {"all": ["/tmp"], "image": ["/tmp"]}, "layer_findings": [{"path": "x"}]}
-    scratch = dict(image, image="swift-app-scratch", files=3, os_packages=0, behind_security=[], shells=[],
-                   package_managers=[], setuid=[], setid=[], user="65532:65532", writable={"all": ["exited"]}, layer_findings=[])
-    r = results("scan.json", {"security_suite": "yes", "images": [image, scratch]})
+    scratch = dict(image, image="swift-app-scratch", debian=None, security_suite=None, files=3, os_packages=0,
+                   behind_security=[], shells=[], package_managers=[], setuid=[], setid=[], user="65532:65532",
+                   writable={"all": ["exited"]}, layer_findings=[])
+    r = results("scan.json", {"security_suites": ["bookworm-security"], "images": [image, scratch]})
     lines = render.render("scan", r).splitlines()
-    assert lines[2] == "| swift-app-single | 30000 | 4453.3 | 120 | 1 | bash, sh | apt, dpkg | none | 1 | root | /tmp | 1 |"
-    assert lines[3].endswith("| none | none | none | 0 | 65532:65532 | (exited) | 0 |")
-    no_suite = results("scan.json", {"security_suite": "no", "images": [image]})
-    assert render.render("scan", no_suite).splitlines()[2].split(" | ")[4] == "-"
+    assert lines[2] == "| swift-app-single | 12 | 30000 | 4453.3 | 120 | 1 | bash, sh | apt, dpkg | none | 1 | root | /tmp | 1 |"
+    # No packages: nothing to compare, 0 behind; no Debian release: "-".
+    assert lines[3].startswith("| swift-app-scratch | - | 3 |")
+    assert lines[3].endswith("| 0 | 0 | none | none | none | 0 | 65532:65532 | (exited) | 0 |")
+    # Packages whose release's suite was not read: "-", never 0.
+    no_suite = results("scan.json", {"security_suites": [], "images": [dict(image, security_suite=None)]})
+    assert render.render("scan", no_suite).splitlines()[2].split(" | ")[5] == "-"
 
 
 def test_analyze_escapes_a_pipe_in_an_instruction(results):
