@@ -85,11 +85,11 @@ out=$(DOCKER="$WORK/docker-hub" bash dockerfiles/bases/tags.sh 2>&1)
 status=$?
 assert_eq "make tags, every tag on both platforms: exit 0" "0" "$status"
 assert_eq "make tags checks every official tag in bases.tsv, for linux/amd64 and linux/arm64" \
-  "$(tsv_rows dockerfiles/bases/bases.tsv | wc -l)" "$(grep -c '^  ok  .* (linux/amd64 linux/arm64)$' <<<"$out")"
+  "$(tsv_rows dockerfiles/bases/bases.tsv | awk -F"\t" '$2 != "-"' | wc -l)" "$(grep -c '^  ok  .* (linux/amd64 linux/arm64)$' <<<"$out")"
 expect_error "make tags, a tag without linux/arm64: one-line error, after naming it" '^error: some official tags in bases.tsv are missing' \
-  env DOCKER="$WORK/docker-hub" TAGS_NO_ARM=node:18-bookworm bash dockerfiles/bases/tags.sh
-assert_match "make tags names the tag that lacks linux/arm64" '^  NO linux/arm64  node:18-bookworm ' \
-  "$(DOCKER="$WORK/docker-hub" TAGS_NO_ARM=node:18-bookworm bash dockerfiles/bases/tags.sh 2>/dev/null | grep '^  NO')"
+  env DOCKER="$WORK/docker-hub" TAGS_NO_ARM=node:20-trixie bash dockerfiles/bases/tags.sh
+assert_match "make tags names the tag that lacks linux/arm64" '^  NO linux/arm64  node:20-trixie ' \
+  "$(DOCKER="$WORK/docker-hub" TAGS_NO_ARM=node:20-trixie bash dockerfiles/bases/tags.sh 2>/dev/null | grep '^  NO')"
 # And the registry itself, when it answers here.
 out=$(bash dockerfiles/bases/tags.sh 2>&1)
 status=$?

@@ -14,7 +14,6 @@ set -euo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 source dockerfiles/steps/runtime.sh
 
-DEBIAN_SUITE=${DEBIAN_SUITE:-bookworm}
 BASES_DIR=dockerfiles/bases
 WORK_DIR=${BASES_WORK_DIR:-$TOOLS_DIR/bases}
 RECORD=$RESULTS_DIR/bases.json
@@ -24,7 +23,7 @@ case $BASES in auto | registry | local) ;; *) die "BASES=$BASES: expected auto, 
 require_engine
 
 all_locals=()
-while IFS=$'\t' read -r _ _ _ local _; do all_locals+=("$local"); done < <(tsv_rows "$BASES_DIR/bases.tsv")
+while IFS=$'\t' read -r _ _ _ local _ _; do all_locals+=("$local"); done < <(tsv_rows "$BASES_DIR/bases.tsv")
 
 # The keys the selected images need, from the manifests: their build and
 # final bases, and what their example's tests run (its test-base rows).
@@ -36,13 +35,31 @@ for i in $selected; do
 done
 unset 'needed[scratch]'
 
+# A local base is built on the one its "on" column names (the Swift builder
+# on Debian 12, the rest on slim): that one is needed too, in local mode.
+declare -A on_base=()
+while IFS=$'\t' read -r key _ _ _ _ on; do on_base[$key]=$on; done < <(tsv_rows "$BASES_DIR/bases.tsv")
+for key in "${!needed[@]}"; do
+  [ "${on_base[$key]:--}" = - ] || needed[${on_base[$key]}]=1
+done
+
 keys=() args=() officials=() locals=() recipes=()
-while IFS=$'\t' read -r key arg official local recipe; do
+while IFS=$'\t' read -r key arg official local recipe _; do
   [ -n "${needed[$key]:-}" ] || continue
   unset "needed[$key]"
   keys+=("$key") args+=("$arg") officials+=("$official") locals+=("$local") recipes+=("$recipe")
 done < <(tsv_rows "$BASES_DIR/bases.tsv")
 [ ${#needed[@]} -eq 0 ] || die "the manifests name base(s) that $BASES_DIR/bases.tsv does not have: ${!needed[*]}"
+
+# drop_local_only: the official images need no local-only row (build arg -).
+drop_local_only() {
+  local i k=() a=() o=() l=() r=()
+  for i in "${!keys[@]}"; do
+    [ "${args[$i]}" = - ] && continue
+    k+=("${keys[$i]}") a+=("${args[$i]}") o+=("${officials[$i]}") l+=("${locals[$i]}") r+=("${recipes[$i]}")
+  done
+  keys=("${k[@]}") args=("${a[@]}") officials=("${o[@]}") locals=("${l[@]}") recipes=("${r[@]}")
+}
 
 image_id() { "$DOCKER" image inspect --format '{{.Id}}' "$1" 2>/dev/null; }
 image_label() { "$DOCKER" image inspect --format "{{ index .Config.Labels \"$2\" }}" "$1" 2>/dev/null || true; }
@@ -59,11 +76,12 @@ fi
 
 # --- The slim base: a minbase bootstrap, slimmed like the official image ----
 
-# Apt sources for the bootstrap: DEBIAN_MIRROR if set, else the mirrors of
-# the host's own apt configuration when the host is Debian, else
-# mmdebstrap's default. Each is printed as a "deb URI SUITE main" line.
+# debian_sources SUITE: apt sources for the bootstrap: DEBIAN_MIRROR if
+# set, else the mirrors of the host's own apt configuration when the host is
+# Debian, else mmdebstrap's default. Each is printed as a "deb URI SUITE
+# main" line.
 debian_sources() {
-  local main='' security='' uri
+  local suite=$1 main='' security='' uri
   if [ -n "$DEBIAN_MIRROR" ]; then
     main=$DEBIAN_MIRROR
   elif grep -qs '^ID=debian' /etc/os-release; then
@@ -76,9 +94,9 @@ debian_sources() {
       grep -hsE '^deb[[:space:]]' /etc/apt/sources.list /etc/apt/sources.list.d/*.list | awk '{ for (i = 2; i <= NF; i++) if ($i ~ /:\/\//) { print $i; break } }'; } | grep .)
   fi
   [ -n "$main" ] || return 0
-  echo "deb $main $DEBIAN_SUITE main"
-  echo "deb $main $DEBIAN_SUITE-updates main"
-  [ -z "$security" ] || echo "deb $security $DEBIAN_SUITE-security main"
+  echo "deb $main $suite main"
+  echo "deb $main $suite-updates main"
+  [ -z "$security" ] || echo "deb $security $suite-security main"
 }
 
 # The host's apt settings that a snapshot mirror needs (expired Release
@@ -93,8 +111,9 @@ SLIM_DPKG_OPTIONS=(
   'path-exclude=/usr/share/locale/*' 'path-exclude=/usr/share/lintian/*'
 )
 
+# slim_recipe SUITE
 slim_recipe() {
-  { echo "$DEBIAN_SUITE minbase"; printf '%s\n' "${SLIM_DPKG_OPTIONS[@]}"; declare -f build_slim; cat "$BASES_DIR"/apt/*; } | sha
+  { echo "$1 minbase"; printf '%s\n' "${SLIM_DPKG_OPTIONS[@]}"; declare -f build_slim; cat "$BASES_DIR"/apt/*; } | sha
 }
 
 # need_mmdebstrap: install mmdebstrap when it is missing (root, Debian).
@@ -102,16 +121,17 @@ slim_recipe() {
 # keeps its scripts does not change the image.
 need_mmdebstrap() { command -v mmdebstrap >/dev/null || bash dockerfiles/steps/host-tools.sh mmdebstrap:mmdebstrap; }
 
+# build_slim NAME RECIPE SUITE
 build_slim() {
-  local name=$1 recipe=$2 tar mirrors=() opts=() line
+  local name=$1 recipe=$2 suite=$3 tar mirrors=() opts=() line
   [ "$(id -u)" -eq 0 ] || die "$name is out of date (its recipe changed), and rebuilding it (mmdebstrap) needs root: run sudo make bases BASES=local"
   need_mmdebstrap
-  while read -r line; do mirrors+=("$line"); done < <(debian_sources)
+  while read -r line; do mirrors+=("$line"); done < <(debian_sources "$suite")
   while read -r line; do opts+=(--aptopt="$line"); done < <(apt_options)
   for line in "${SLIM_DPKG_OPTIONS[@]}"; do opts+=(--dpkgopt="$line"); done
   mkdir -p "$WORK_DIR"
-  tar=$WORK_DIR/slim.tar
-  say "bootstrapping Debian $DEBIAN_SUITE (minbase) with mmdebstrap: about a minute"
+  tar=$WORK_DIR/$suite.tar
+  say "bootstrapping Debian $suite (minbase) with mmdebstrap: about a minute"
   # The merged-usr hook makes the /bin -> usr/bin links itself, as the
   # official image has them, instead of installing usrmerge (and with it perl).
   # shellcheck disable=SC2016 # "$1" is expanded by mmdebstrap's hook, not here
@@ -120,10 +140,10 @@ build_slim() {
     --aptopt='APT::Install-Recommends "false"' \
     --customize-hook="copy-in $(printf '%s ' "$BASES_DIR"/apt/*)/etc/apt/apt.conf.d/" \
     --customize-hook='rm -rf "$1"/var/cache/apt/*.bin "$1"/var/log/apt/* "$1"/var/log/dpkg.log "$1"/var/log/bootstrap.log' \
-    "$DEBIAN_SUITE" "$tar" "${mirrors[@]}" 2>&1 | progress
+    "$suite" "$tar" "${mirrors[@]}" 2>&1 | progress
   say "importing it as $name"
   run docker import --change 'CMD ["bash"]' --change "LABEL $RECIPE_LABEL=$recipe" \
-    --message "Debian $DEBIAN_SUITE minbase, slimmed, by the Swift multi-stage lab" "$tar" "$name" >/dev/null
+    --message "Debian $suite minbase, slimmed, by the Swift multi-stage lab" "$tar" "$name" >/dev/null
   rm -f "$tar"
 }
 
@@ -132,19 +152,21 @@ build_slim() {
 # root) and Dockerfile.languages (golang, jdk, ...: Debian's packages of
 # each language on slim). Recipe column: DOCKERFILE:TARGET.
 
-# target_recipe DOCKERFILE TARGET: a hash of the Dockerfile, the files that
-# its COPY lines take from the context, the target and the slim base.
+# target_recipe DOCKERFILE TARGET ON: a hash of the Dockerfile, the files
+# that its COPY lines take from the context, the target and the base it is
+# built on (ON, an image name).
 target_recipe() {
   { cat "$BASES_DIR/$1"
     awk '/^COPY / && !/--from/ { for (i = 2; i < NF; i++) print $i }' "$BASES_DIR/$1" |
       while read -r file; do cat "$BASES_DIR/$file"; done
-    echo "$2"; image_id "$SLIM"; } | sha
+    echo "$2"; image_id "$3"; } | sha
 }
 
+# build_target NAME RECIPE DOCKERFILE TARGET ON
 build_target() {
-  local name=$1 recipe=$2 dockerfile=$3 target=$4
-  say "building $name ($dockerfile, target $target)"
-  run "${BUILDKIT_ENV[@]}" docker build --progress=plain --target "$target" --build-arg "DEBIAN_IMAGE=$SLIM" \
+  local name=$1 recipe=$2 dockerfile=$3 target=$4 on=$5
+  say "building $name ($dockerfile, target $target, on $on)"
+  run "${BUILDKIT_ENV[@]}" docker build --progress=plain --target "$target" --build-arg "DEBIAN_IMAGE=$on" \
     --label "$RECIPE_LABEL=$recipe" -t "$name" -f "$BASES_DIR/$dockerfile" "$BASES_DIR" 2>&1 | progress
 }
 
@@ -178,12 +200,14 @@ git_mirrors() {
   done || true
 }
 
+# swift_recipe ON
 swift_recipe() {
-  { cat "$BASES_DIR/Dockerfile.swift"; "$TOOLCHAIN/usr/bin/swift" --version 2>/dev/null; git_mirrors; image_id "$SLIM"; } | sha
+  { cat "$BASES_DIR/Dockerfile.swift"; "$TOOLCHAIN/usr/bin/swift" --version 2>/dev/null; git_mirrors; image_id "$1"; } | sha
 }
 
+# build_swift NAME RECIPE ON
 build_swift() {
-  local name=$1 recipe=$2 context base prefix
+  local name=$1 recipe=$2 on=$3 context base prefix
   context=$WORK_DIR/swift-context
   rm -rf "$context"
   mkdir -p "$context/toolchain" "$context/mirrors"
@@ -200,8 +224,8 @@ build_swift() {
   done < <(git_mirrors)
   [ ! -s "$context/gitconfig" ] || printf '[safe]\n\tdirectory = *\n' >>"$context/gitconfig"
   cp "$BASES_DIR/Dockerfile.swift" "$context/Dockerfile"
-  say "building $name: this copies $(du -sh "$context" | cut -f1) into the engine, about 2 minutes"
-  run "${BUILDKIT_ENV[@]}" docker build --progress=plain --build-arg "DEBIAN_IMAGE=$SLIM" \
+  say "building $name on $on: this copies $(du -sh "$context" | cut -f1) into the engine, about 2 minutes"
+  run "${BUILDKIT_ENV[@]}" docker build --progress=plain --build-arg "DEBIAN_IMAGE=$on" \
     --label "$RECIPE_LABEL=$recipe" -t "$name" "$context" 2>&1 | progress
   rm -rf "$context"
 }
@@ -213,8 +237,12 @@ all_present() {
   for name in "$@"; do [ -n "$(image_id "$name")" ] || return 1; done
 }
 
+# The official images of the rows that BASES=registry resolves.
+registry_officials=()
+for i in "${!keys[@]}"; do [ "${args[$i]}" = - ] || registry_officials+=("${officials[$i]}"); done
+
 if [ "$BASES" = auto ]; then
-  if all_present "${officials[@]}"; then
+  if all_present "${registry_officials[@]}"; then
     BASES=registry
     say "BASES=auto: the official images are already here; using them"
   elif [ "$(jq -r .mode "$RECORD" 2>/dev/null)" = local ] && all_present "${locals[@]}"; then
@@ -243,12 +271,17 @@ if [ "$BASES" = local ] && [ "$(id -u)" -ne 0 ] && [ -z "$(image_id "${locals[0]
   die "BASES=local: the Debian base ${locals[0]} is not here, and building it (mmdebstrap) needs root: run sudo make bases BASES=local once, or use the official images (BASES=registry)"
 fi
 
+[ "$BASES" = local ] || drop_local_only
+
 # pinned KEY MODE COLUMN: a column of the lock's row for KEY (see locked in
 # dockerfiles/steps/runtime.sh), when the lock was written in MODE.
 pinned() { [ -s "$LOCK" ] && [ "$(locked 1 "$1" 3)" = "$2" ] && locked 1 "$1" "$3" || true; }
 
 resolved=()
+declare -A resolved_key=()
 for i in "${!keys[@]}"; do
+  on=${on_base[${keys[$i]}]}
+  [ "$on" = - ] || on=${resolved_key[$on]}
   if [ "$BASES" = registry ]; then
     name=${officials[$i]}
     if [ -z "$(image_id "$name")" ]; then
@@ -261,13 +294,13 @@ for i in "${!keys[@]}"; do
   else
     name=${locals[$i]}
     case ${recipes[$i]} in
-      mmdebstrap) recipe=$(slim_recipe) ;;
+      mmdebstrap:*) recipe=$(slim_recipe "${recipes[$i]#*:}") ;;
       Dockerfile.swift)
         # Without a toolchain here (the toolbox, a learner's machine), a
         # builder that is already here is kept as it was built. A
         # SWIFT_TOOLCHAIN that was set and is wrong is an error, always.
         if TOOLCHAIN=$(toolchain_root 2>/dev/null); then
-          recipe=$(swift_recipe)
+          recipe=$(swift_recipe "$on")
         elif [ -z "$SWIFT_TOOLCHAIN" ] && [ -n "$(image_id "$name")" ]; then
           recipe=$(image_label "$name" "$RECIPE_LABEL")
           say "no Swift toolchain here to check $name against: keeping it as it was built"
@@ -275,7 +308,7 @@ for i in "${!keys[@]}"; do
           TOOLCHAIN=$(toolchain_root) || exit 1
         fi
         ;;
-      Dockerfile.*:*) recipe=$(target_recipe "${recipes[$i]%%:*}" "${recipes[$i]#*:}") ;;
+      Dockerfile.*:*) recipe=$(target_recipe "${recipes[$i]%%:*}" "${recipes[$i]#*:}" "$on") ;;
       *) die "unknown recipe ${recipes[$i]} in $BASES_DIR/bases.tsv" ;;
     esac
     old=$(image_id "$name" || true)
@@ -284,9 +317,9 @@ for i in "${!keys[@]}"; do
     else
       start=$(now_ms)
       case ${recipes[$i]} in
-        mmdebstrap) build_slim "$name" "$recipe" ;;
-        Dockerfile.swift) build_swift "$name" "$recipe" ;;
-        Dockerfile.*:*) build_target "$name" "$recipe" "${recipes[$i]%%:*}" "${recipes[$i]#*:}" ;;
+        mmdebstrap:*) build_slim "$name" "$recipe" "${recipes[$i]#*:}" ;;
+        Dockerfile.swift) build_swift "$name" "$recipe" "$on" ;;
+        Dockerfile.*:*) build_target "$name" "$recipe" "${recipes[$i]%%:*}" "${recipes[$i]#*:}" "$on" ;;
       esac
       new=$(image_id "$name") || die "building $name failed"
       say "built $name in $(seconds_since "$start") s"
@@ -295,7 +328,7 @@ for i in "${!keys[@]}"; do
       if [ -n "$old" ] && [ "$old" != "$new" ]; then run docker rmi "$old" >/dev/null 2>&1 || true; fi
     fi
   fi
-  [ "${keys[$i]}" = slim ] && SLIM=$name
+  resolved_key[${keys[$i]}]=$name
   resolved+=("$name")
 done
 
@@ -316,7 +349,8 @@ earlier >"$RECORD.earlier"
 for i in "${!keys[@]}"; do
   # The unpacked size, as the size table measures it on every store.
   size=$(image_unpacked "${resolved[$i]}") || die "cannot measure ${resolved[$i]}"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "${keys[$i]}" "${args[$i]}" "${officials[$i]}" "${resolved[$i]}" "$(image_id "${resolved[$i]}")" "$size"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${keys[$i]}" "${args[$i]}" "${officials[$i]}" "${resolved[$i]}" "$(image_id "${resolved[$i]}")" "$size" \
+    "$(image_release "${resolved[$i]}")" "$(image_glibc "${resolved[$i]}")"
 done | python3 dockerfiles/measure/records.py bases --mode="$BASES" --order="$(tsv_rows "$BASES_DIR/bases.tsv" | cut -f1 | tr '\n' ' ')" \
   --earlier="$RECORD.earlier" >"$RECORD.tmp"
 rm -f "$RECORD.earlier"
@@ -366,11 +400,11 @@ moved=$(join -t $'\t' <(grep -v '^#' <<<"$old_lock" | cut -f1,6 | sort) <(grep -
 [ -z "$old_lock" ] || [ -z "$moved" ] || say "the lock moved for: $moved(the bases were rebuilt or pulled anew)"
 
 echo
-echo "| base | build arg | resolved to | size | pinned digest |"
-echo "|---|---|---|---:|---|"
-jq -r '.bases[] | [.key, .build_arg, .name, (.size / 1000000 * 10 | round / 10 | tostring)] | @tsv' "$RECORD" |
-  while IFS=$'\t' read -r key arg name size; do
-    printf '| %s | %s | %s | %s MB | %s |\n' "$key" "$arg" "$name" "$size" "$(pinned "$key" "$BASES" 6 | cut -c1-19)"
+echo "| base | build arg | resolved to | system | glibc | size | pinned digest |"
+echo "|---|---|---|---|---|---:|---|"
+jq -r '.bases[] | [.key, .build_arg, .name, .release, .glibc, (.size / 1000000 * 10 | round / 10 | tostring)] | @tsv' "$RECORD" |
+  while IFS=$'\t' read -r key arg name release glibc size; do
+    printf '| %s | %s | %s | %s | %s | %s MB | %s |\n' "$key" "$arg" "$name" "$release" "$glibc" "$size" "$(pinned "$key" "$BASES" 6 | cut -c1-19)"
   done
 echo
 echo "(recorded in $RECORD, pinned in $LOCK)"

@@ -22,7 +22,7 @@ platforms() {
          else "single manifest (\(.mediaType // "no media type"))" end' <<<"$json" | sort -u
 }
 
-mapfile -t tags < <(tsv_rows dockerfiles/bases/bases.tsv | cut -f3)
+mapfile -t tags < <(tsv_rows dockerfiles/bases/bases.tsv | awk -F"\t" '$2 != "-" { print $3 }')
 show docker manifest inspect "${tags[0]}"
 # The first tag's answer tells whether a registry answers at all (a tag it
 # does not know is an answer).

@@ -62,7 +62,7 @@ from typing import Any
 from dockercli import DOCKER, docker, say, show
 
 WRK_IMAGE = os.environ.get("WRK_IMAGE") or "swiftlab-tools/wrk"
-PROBE_IMAGE = os.environ.get("PROBE_IMAGE") or "debian:bookworm-slim"
+PROBE_IMAGE = os.environ.get("PROBE_IMAGE") or "debian:trixie-slim"
 POLL_SECONDS = 0.005
 # The helper's shell reads every process's status but its own, with
 # builtins only, so that it starts no other process to count.

@@ -482,6 +482,24 @@ image_file() {
   return "$status"
 }
 
+# image_release IMAGE: the system IMAGE is built from, from its os-release
+# ("debian 13", "ubuntu 24.04"), or "-" when it has none.
+image_release() {
+  image_file "$1" /etc/os-release 2>/dev/null | awk -F= '{ gsub(/"/, "", $2) } $1 == "ID" { id = $2 } $1 == "VERSION_ID" { v = $2 }
+    END { if (id == "") print "-"; else print id " " (v == "" ? "?" : v) }'
+}
+
+# image_glibc IMAGE: the glibc release IMAGE carries, from its dpkg record
+# of libc6 (status, or distroless's status.d): "2.41" on Debian 13, "2.36"
+# on Debian 12; "-" for none (distroless static, a scratch image).
+image_glibc() {
+  local records
+  records=$(image_file "$1" /var/lib/dpkg/status 2>/dev/null || true)
+  [[ $records == *$'Package: libc6\n'* ]] || records=$(image_file "$1" /var/lib/dpkg/status.d 2>/dev/null || true)
+  awk '/^Package: / { p = $2 } p == "libc6" && /^Version: / { v = $2; sub(/^[0-9]+:/, "", v); sub(/-.*/, "", v); print v; found = 1; exit }
+    END { if (!found) print "-" }' <<<"$records"
+}
+
 # image_program IMAGE: the program an image runs: its entrypoint's first
 # word, or its command's when it has no entrypoint.
 image_program() {

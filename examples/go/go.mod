@@ -1,3 +1,3 @@
 module example.com/go-app
 
-go 1.19
+go 1.27

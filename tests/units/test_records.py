@@ -141,18 +141,31 @@ def test_scan_image_from_its_files(cmd, tmp_path):
     inventory = {"files": 10, "bytes": 999, "os_packages": [{"name": "libc6"}, {"name": "tzdata"}], "shells": [],
                  "package_managers": [], "fetchers": [], "setuid": ["/a"], "setgid": [], "user": "65532",
                  "exposed_ports": ["8080/tcp"], "swift_packages": [{}], "python": [], "node": [],
-                 "jlink": None, "go": {"go": {}, "deps": [{}, {}]}}
+                 "jlink": None, "go": {"go": {}, "deps": [{}, {}]}, "debian": {"version": "12", "codename": "bookworm"}}
     (tmp_path / "i.inventory.json").write_text(json.dumps(inventory))
     (tmp_path / "i.layers.json").write_text(json.dumps({"findings": [], "packaged_keys": 1}))
     (tmp_path / "i.writable.json").write_text(json.dumps({"all": ["/tmp"], "image": []}))
     (tmp_path / "i.trivy.json").write_text(json.dumps({"Results": [{"Vulnerabilities": [
         {"Severity": "LOW"}, {"Severity": "HIGH"}, {"Severity": "LOW"}]}, {}]}))
     (tmp_path / "lag.tsv").write_text("i\tlibc6\t2.36-9\t2.36-9+deb12u1\nother\ttzdata\t1\t2\n")
-    out = cmd(["scan-image", "--image=i", "--example=swift", "--type=t", f"--out={tmp_path}", f"--lag={tmp_path / 'lag.tsv'}"])
+    out = cmd(["scan-image", "--image=i", "--example=swift", "--type=t", f"--out={tmp_path}", f"--lag={tmp_path / 'lag.tsv'}",
+               "--suites=bookworm-security trixie-security"])
     assert (out["os_packages"], out["setid"], out["packaged_keys"]) == (2, ["/a"], 1)
+    assert (out["debian"]["version"], out["security_suite"]) == ("12", "bookworm-security")
+    unread = cmd(["scan-image", "--image=i", "--example=swift", "--type=t", f"--out={tmp_path}", f"--lag={tmp_path / 'lag.tsv'}",
+                  "--suites=trixie-security"])
+    assert unread["security_suite"] is None
     assert out["behind_security"] == [{"package": "libc6", "installed": "2.36-9", "security": "2.36-9+deb12u1"}]
     assert out["trivy"] == {"HIGH": 1, "LOW": 2}
     assert out["sbom_components"] == 2 + 1 + 3  # OS packages, Swift packages, Go and its modules
+
+
+def test_scan_names_the_images_no_suite_covers(cmd):
+    images = [{"image": "a", "os_packages": 5, "security_suite": "trixie-security"},
+              {"image": "b", "os_packages": 5, "security_suite": None},
+              {"image": "c", "os_packages": 0, "security_suite": None}]
+    out = cmd(["scan", "--trivy=yes", "--suites=trixie-security"], "\n".join(json.dumps(i) for i in images))
+    assert (out["security_suites"], out["not_compared"]) == (["trixie-security"], ["b"])
 
 
 def test_binary_shares_of_the_symbols(cmd):
@@ -212,9 +225,10 @@ def test_library_sizes(cmd):
 def test_bases_keeps_the_earlier_ones_in_the_tables_order(cmd, tmp_path):
     (tmp_path / "earlier").write_text('{"key": "golang", "name": "g", "id": "sha256:1"}\n')
     out = cmd(["bases", "--mode=local", "--order=slim static golang swift ", f"--earlier={tmp_path / 'earlier'}"],
-              "swift\tSWIFT_IMAGE\tswift:6.3\tlocal/swift\tsha256:2\t4000\nslim\tDEBIAN_IMAGE\tdebian\tlocal/debian\tsha256:3\t80\n")
+              "swift\tSWIFT_IMAGE\tswift:6.3\tlocal/swift\tsha256:2\t4000\tdebian 12\t2.36\n"
+              "slim\tDEBIAN_IMAGE\tdebian\tlocal/debian\tsha256:3\t80\tdebian 13\t2.41\n")
     assert out["mode"] == "local"
     assert [b["key"] for b in out["bases"]] == ["slim", "golang", "swift"]
     assert out["bases"][0] == {"key": "slim", "build_arg": "DEBIAN_IMAGE", "official": "debian", "name": "local/debian",
-                               "id": "sha256:3", "size": 80}
+                               "id": "sha256:3", "size": 80, "release": "debian 13", "glibc": "2.41"}
     assert cmd(["bases", "--mode=registry", "--order=slim", "--earlier="], "")["bases"] == []

@@ -1,6 +1,6 @@
 // The few Node.js APIs the server uses, declared here. The usual source of
 // these types, @types/node, comes from the npm registry, which the lab's
-// local-base builds cannot reach and Debian bookworm does not package; so
+// local-base builds cannot reach; so
 // the server declares what it needs, and both modes compile the same code.
 interface NodeError extends Error {
   code?: string;
