@@ -132,6 +132,13 @@ if out=$(EXAMPLE='' IMAGES="go-app-distroless go-app-scratch" RESULTS_DIR=$WORK/
 else
   fail "make scan IMAGES='go-app-distroless go-app-scratch' runs" "$(tail -n 5 <<<"$out")"
 fi
+# An image with no package at all: nothing to compare, and no suite to read.
+if out=$(EXAMPLE='' IMAGES=go-app-scratch RESULTS_DIR=$WORK/results-scratch bash dockerfiles/steps/scan.sh 2>&1); then
+  assert_eq "make scan of an image without packages reads no security suite" "[] []" \
+    "$(jq -c '.security_suites, .not_compared' "$WORK/results-scratch/scan.json" | paste -sd' ' -)"
+else
+  fail "make scan IMAGES=go-app-scratch (no OS packages) runs" "$(tail -n 5 <<<"$out")"
+fi
 # dive on every selected multi-stage image (make analyze's thresholds:
 # dockerfiles/tools/dive-ci.yaml), and on one single-stage image, whose failure is
 # a finding, not an error.

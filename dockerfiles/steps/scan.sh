@@ -110,7 +110,7 @@ for i in "${rows[@]}"; do
     "$OUT/${IMG_NAME[$i]}.inventory.json"
 done >"$OUT/installed.tsv"
 : >"$lag"
-releases=$(cut -f2 "$OUT/installed.tsv" | grep -vx -- - | sort -u | sed 's/$/-security/' | paste -sd, - | sed 's/,/, /g')
+releases=$(cut -f2 "$OUT/installed.tsv" | grep -vx -- - | sort -u | sed 's/$/-security/' | paste -sd, - | sed 's/,/, /g' || true)
 if [ -s "$OUT/installed.tsv" ]; then
   say "comparing $(wc -l <"$OUT/installed.tsv") installed packages with Debian's security suites ($releases), each with its own release's"
   security_lag <"$OUT/installed.tsv" >"$lag"
