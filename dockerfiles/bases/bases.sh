@@ -22,8 +22,13 @@ RECIPE_LABEL=org.swiftlab.recipe
 case $BASES in auto | registry | local) ;; *) die "BASES=$BASES: expected auto, registry or local" ;; esac
 require_engine
 
+# Every local name, and the base each local recipe is built on (its "on"
+# column: the Swift builder on Debian 12, the rest on slim).
 all_locals=()
-while IFS=$'\t' read -r _ _ _ local _ _; do all_locals+=("$local"); done < <(tsv_rows "$BASES_DIR/bases.tsv")
+declare -A on_base=()
+while IFS=$'\t' read -r key _ _ local _ on; do
+  all_locals+=("$local") on_base[$key]=$on
+done < <(tsv_rows "$BASES_DIR/bases.tsv")
 
 # The keys the selected images need, from the manifests: their build and
 # final bases, and what their example's tests run (its test-base rows).
@@ -35,10 +40,7 @@ for i in $selected; do
 done
 unset 'needed[scratch]'
 
-# A local base is built on the one its "on" column names (the Swift builder
-# on Debian 12, the rest on slim): that one is needed too, in local mode.
-declare -A on_base=()
-while IFS=$'\t' read -r key _ _ _ _ on; do on_base[$key]=$on; done < <(tsv_rows "$BASES_DIR/bases.tsv")
+# The base a local base is built on is needed too, in local mode.
 for key in "${!needed[@]}"; do
   [ "${on_base[$key]:--}" = - ] || needed[${on_base[$key]}]=1
 done

@@ -110,16 +110,20 @@ for i in "${rows[@]}"; do
     "$OUT/${IMG_NAME[$i]}.inventory.json"
 done >"$OUT/installed.tsv"
 : >"$lag"
-releases=$(cut -f2 "$OUT/installed.tsv" | grep -vx -- - | sort -u | sed 's/$/-security/' | paste -sd, - | sed 's/,/, /g' || true)
+# The images' Debian releases (codenames), each once.
+releases=$(cut -f2 "$OUT/installed.tsv" | grep -vx -- - | sort -u | paste -sd' ' - || true)
 if [ -s "$OUT/installed.tsv" ]; then
-  say "comparing $(wc -l <"$OUT/installed.tsv") installed packages with Debian's security suites ($releases), each with its own release's"
+  say "comparing $(wc -l <"$OUT/installed.tsv") installed packages with Debian's security suites ($(sed -E 's/([^ ]+)/\1-security/g; s/ /, /g' <<<"$releases")), each with its own release's"
   security_lag <"$OUT/installed.tsv" >"$lag"
 fi
 not_read=$(awk -F'\t' '$1 == "no-security-suite" { print $2 }' "$lag" | paste -sd' ' -)
 for release in $not_read; do
   say "$release-security could not be read through the apt sources of the lab's Debian base: its images are not compared"
 done
-suites_read=$(cut -f2 "$OUT/installed.tsv" | grep -vx -- - | sort -u | grep -vxF -f <(tr ' ' '\n' <<<"$not_read" | grep .) | sed 's/$/-security/' | paste -sd' ' - || true)
+suites_read=''
+for release in $releases; do
+  [[ " $not_read " == *" $release "* ]] || suites_read+="${suites_read:+ }$release-security"
+done
 
 # --- Trivy, when it is here with its database ---------------------------------------------
 trivy_state="not installed"
