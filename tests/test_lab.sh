@@ -107,10 +107,11 @@ if step images make images; then
     fi
     expected+=" --label org.opencontainers.image.title=$image"
     expected+=" --label 'org.opencontainers.image.description=Swift multi-stage lab, example ${IMG_EXAMPLE[$i]} (${IMG_LANGUAGE[$i]}): ${IMG_TYPE[$i]}'"
-    expected+=" --label org.opencontainers.image.source=$(git config --get remote.origin.url || pwd)"
     expected+=" --label org.opencontainers.image.revision=$revision"
     expected+=" --label org.opencontainers.image.created=$(date -u -d "@$(git log -1 --format=%ct)" +%Y-%m-%dT%H:%M:%SZ)"
     expected+=" --label org.opencontainers.image.base.name=$base --label org.opencontainers.image.base.digest=$digest"
+    source=$(source_url)
+    [ -z "$source" ] || expected+=" --label org.opencontainers.image.source=$source"
     expected+=" ${IMG_CONTEXT[$i]}"
     if grep -qxF "$expected" "$WORK/images.printed"; then
       pass "make images prints: \$ $expected"

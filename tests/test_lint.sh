@@ -129,7 +129,7 @@ assert_eq "every chapter heading of make help names a page that exists" "" "$mis
 # The checkout's own path, the Swift toolchain's and the SwiftPM mirrors'
 # folders, and the package mirrors' hosts of this machine appear in no
 # tracked file (docs, code, labels' examples).
-machine=("$(pwd)")
+machine=("$(pwd)" "$(hostname 2>/dev/null || uname -n)")
 if swift=$(command -v swift 2>/dev/null); then machine+=("$(dirname "$(dirname "$(dirname "$(realpath "$swift")")")")"); fi
 while read -r key _; do
   key=${key#url.}
@@ -144,6 +144,17 @@ for word in "${machine[@]}"; do
   [ -z "$hits" ] || found+="${found:+; }a path or host of this machine in: $hits"
 done
 assert_eq "no tracked file names this machine's checkout, toolchain, mirrors or package hosts (${#machine[@]} checked)" "" "$found"
+
+# --- The images' source label: a URL or nothing, never a folder of this machine ---------
+for case in 'https://github.com/someone/lab.git https://github.com/someone/lab.git' \
+  'https://someone:token@example.org/lab.git https://example.org/lab.git' \
+  'git@github.com:someone/lab.git git@github.com:someone/lab.git' \
+  "$(pwd) -" '../lab -' 'file:///srv/lab.git -' "C:/lab -"; do
+  read -r remote expected <<<"$case"
+  [ "$expected" != - ] || expected=''
+  assert_eq "the source label of a clone whose origin is $remote: '${expected:-no label}'" "$expected" "$(SOURCE_URL='' && git() { echo "$remote"; } && source_url)"
+done
+assert_eq "SOURCE_URL sets the source label" "https://example.org/x" "$(SOURCE_URL=https://example.org/x source_url)"
 
 # --- The Swift version the manifests need ---------------------------------------------
 # Every Swift step runs in the builder image of bases.tsv: its Swift must be

@@ -83,7 +83,7 @@ LANGUAGE ?=
 PUBLISH_ADDRESS ?= 127.0.0.1
 ## Lock file in which `make bases` pins every base by digest, and which every build uses.
 BASES_LOCK ?= dockerfiles/bases/bases.lock
-## The images' org.opencontainers.image.source label (default: git's remote origin, else this folder).
+## The images' org.opencontainers.image.source label, a URL (default: git's remote origin when it is a URL, else no label).
 SOURCE_URL ?=
 ## The images' created label, in seconds since 1970 (default: the time of the commit built).
 SOURCE_DATE_EPOCH ?=
@@ -102,3 +102,8 @@ PYTEST ?= $(VENV)/bin/pytest
 SERVER_IMAGE ?= swift-app-scratch
 SERVER_OUT ?= swift-server/.build-image
 SERVER_BIN ?= $(SERVER_OUT)/unstripped/server
+
+## The folder make record writes one complete run into, and make docs renders README.md and docs/ from.
+RECORD_DIR ?= docs/results
+## yes: make record begins make all and make test from nothing (make distclean and docker builder prune -af before each).
+RECORD_COLD ?= no

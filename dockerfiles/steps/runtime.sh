@@ -315,12 +315,26 @@ builder() {
   if [ -n "$quiet" ]; then "$DOCKER" "${args[@]}"; else run docker "${args[@]}"; fi
 }
 
+# source_url: where the lab's source lives, for the image.source label:
+# SOURCE_URL, else git's remote origin when it is a URL (scheme://... or
+# user@host:path), without any user name or token in it; else nothing. A
+# remote that is a folder (a clone of a clone) names a place on one machine
+# only, so it is never a label.
+source_url() {
+  local url=${SOURCE_URL:-$(git config --get remote.origin.url 2>/dev/null || true)}
+  if [[ $url != file:* ]] && [[ $url =~ ^[a-z][a-z0-9+.-]*://([^/@]*@)?(.+)$ ]]; then
+    printf '%s\n' "${url%%://*}://${BASH_REMATCH[2]}"
+  elif [[ $url =~ ^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^/] ]]; then
+    printf '%s\n' "$url"
+  fi
+}
+
 # oci_labels ROW: --label for the OCI annotations of the row's image: its
 # name and what it is, where its source lives, the commit (with -dirty when its context has changes
 # not committed), when (the commit's time, or SOURCE_DATE_EPOCH, so that the
 # same commit gets the same labels), and the final stage's base as pinned.
 oci_labels() {
-  local key=${IMG_BASE[$1]} context=${IMG_CONTEXT[$1]} revision created epoch base=scratch digest=''
+  local key=${IMG_BASE[$1]} context=${IMG_CONTEXT[$1]} revision created epoch base=scratch digest='' source
   revision=$(git rev-parse HEAD 2>/dev/null) || revision=unknown
   if [ "$revision" != unknown ] && [ -n "$(git status --porcelain --untracked-files=no -- "$context" 2>/dev/null)" ]; then revision+=-dirty; fi
   epoch=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
@@ -333,9 +347,10 @@ oci_labels() {
   # base describes itself as a stand-in for the official image).
   printf '%s\n' --label "org.opencontainers.image.title=${IMG_NAME[$1]}" \
     --label "org.opencontainers.image.description=Swift multi-stage lab, example ${IMG_EXAMPLE[$1]} (${IMG_LANGUAGE[$1]}): ${IMG_TYPE[$1]}" \
-    --label "org.opencontainers.image.source=${SOURCE_URL:-$(git config --get remote.origin.url 2>/dev/null || pwd)}" \
     --label "org.opencontainers.image.revision=$revision" --label "org.opencontainers.image.created=$created" \
     --label "org.opencontainers.image.base.name=$base" --label "org.opencontainers.image.base.digest=$digest"
+  source=$(source_url)
+  [ -z "$source" ] || printf '%s\n' --label "org.opencontainers.image.source=$source"
 }
 
 # detach LOG COMMAND...: start COMMAND in the background, stdin from

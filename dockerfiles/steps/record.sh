@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# make record (docs/README.md, "The figures"): one complete run of the lab,
+# whose results files every figure of README.md and docs/ is rendered from.
+# It runs, timing each:
+#   make all        then keeps sizes, bases, layers, binary and machine
+#   make test       then keeps its counts and each suite's time
+#   make scan, make analyze, make bench, make bench-build, make ci-cache
+# and writes their JSON into $RECORD_DIR (default docs/results), with
+#   run.json        the commit, the machine, the engine, the image store,
+#                   the base mode, and whether the run began from nothing
+#   timings.json    each step's time, and make test's counts by suite.
+# RECORD_COLD=yes begins make all and make test from nothing, as a fresh
+# machine would: before each, make distclean (the lab's images, bases, tools
+# and results) and docker builder prune -af (the engine's whole build cache,
+# not only the lab's). Without it, the steps run from what is there, and
+# run.json says so. Afterwards: make docs.
+set -euo pipefail
+cd "$(dirname "$0")/../.." || exit 1
+source dockerfiles/steps/runtime.sh
+
+out=${RECORD_DIR:-docs/results}
+cold=${RECORD_COLD:-no}
+case $cold in yes | no) ;; *) die "RECORD_COLD is '$cold': say yes or no" ;; esac
+mkdir -p "$out" 2>/dev/null && [ -w "$out" ] || die "cannot write to RECORD_DIR $out"
+command -v jq >/dev/null || die "no jq on PATH (run: make host-tools)"
+timings=$(mktemp)
+on_exit rm -f "$timings"
+started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+commit=$(git rev-parse HEAD 2>/dev/null) || die "make record needs a git checkout (it records the commit it measured)"
+[ -z "$(git status --porcelain --untracked-files=no -- . ":!$out" 2>/dev/null)" ] || commit+=-dirty
+
+# from_nothing: wipe the lab's state and the build cache (RECORD_COLD=yes only).
+from_nothing() {
+  [ "$cold" = yes ] || return 0
+  say "from nothing: make distclean, then docker builder prune -af"
+  make distclean >/dev/null
+  make engine >/dev/null
+  require_engine
+  run docker builder prune -af >/dev/null
+}
+
+# timed NAME TARGET...: make TARGET..., its seconds in the timings as NAME.
+timed() {
+  local name=$1 start
+  shift
+  start=$(date +%s)
+  say "make $* (for $out)"
+  make "$@" || die "make $* failed: $out keeps what the steps before it recorded"
+  printf '%s\t%s\n' "$name" "$(($(date +%s) - start))" >>"$timings"
+}
+
+# keep FILE...: copy each results file into the record.
+keep() {
+  local file
+  for file in "$@"; do
+    [ -f "$RESULTS_DIR/$file" ] || die "$RESULTS_DIR/$file is missing after the step that writes it"
+    cp "$RESULTS_DIR/$file" "$out/$file"
+  done
+}
+
+make engine >/dev/null
+require_engine
+from_nothing
+timed all all
+keep sizes.json bases.json layers.json binary.json machine.json
+from_nothing
+timed test test
+# make test's counts ("PASSED FAILED SKIPPED SUITE") and times ("SUITE SECONDS").
+jq -Rn '[inputs | split(" ") | {suite: .[3], passed: (.[0] | tonumber), failed: (.[1] | tonumber), skipped: (.[2] | tonumber)}]' \
+  "$RESULTS_DIR/test/counts" >"$out/.counts.json"
+jq -Rn '[inputs | split(" ") | {key: .[0], value: (.[1] | tonumber)}] | from_entries' "$RESULTS_DIR/test/times" >"$out/.times.json"
+for step in scan analyze bench bench-build ci-cache; do
+  timed "$step" "$step"
+  keep "$step.json"
+done
+
+jq -Rn --slurpfile counts "$out/.counts.json" --slurpfile times "$out/.times.json" '
+  [inputs | split("\t") | {key: .[0], value: (.[1] | tonumber)}] | from_entries as $steps
+  | {steps_seconds: $steps,
+     test: {passed: ($counts[0] | map(.passed) | add), failed: ($counts[0] | map(.failed) | add),
+            skipped: ($counts[0] | map(.skipped) | add),
+            suites: [$counts[0][] | . + {seconds: $times[0][.suite]}]}}' "$timings" >"$out/timings.json"
+rm -f "$out/.counts.json" "$out/.times.json"
+
+client=$("$DOCKER" version --format '{{.Client.Version}}' 2>/dev/null || echo unknown)
+server=$("$DOCKER" version --format '{{.Server.Version}}' 2>/dev/null || echo unknown)
+buildx=$("$DOCKER" buildx version 2>/dev/null | awk '{ print $2 }' || true)
+jq -n --arg commit "$commit" --arg started "$started" --arg finished "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+  --arg client "$client" --arg server "$server" --arg buildx "${buildx:-none (built-in BuildKit)}" \
+  --arg store "$(image_store)" --arg cold "$cold" --slurpfile machine "$out/machine.json" --slurpfile bases "$out/bases.json" '
+  {commit: $commit, started: $started, finished: $finished, from_nothing: ($cold == "yes"),
+   machine: ($machine[0] | {cores, memory_mib, arch, os, kernel}),
+   engine: {server: $server, client: $client, buildx: $buildx, image_store: $store},
+   bases: $bases[0].mode}' >"$out/run.json"
+say "recorded in $out: $(cd "$out" && printf "%s " *.json)(next: make docs)"
