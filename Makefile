@@ -19,6 +19,9 @@ TESTS ?= $(sort $(wildcard tests/test_*.sh)) $(sort $(wildcard examples/*/tests/
 # Package.swift. Adding an example folder adds it to `make test`.
 SWIFT_PACKAGES := $(patsubst %/Package.swift,%,$(wildcard */Package.swift examples/*/Package.swift))
 
+# The pages whose figures make docs renders and make lint checks.
+DOC_PAGES := README.md $(sort $(wildcard docs/*.md docs/*/*.md))
+
 SERVER_DIR := swift-server
 # `make build` exports the fully static release binary from the build stage
 # of the scratch image (the same binary, BuildKit's cache shared) into
@@ -37,14 +40,14 @@ BASES_SCRIPT := bash dockerfiles/bases/bases.sh
 # A shell condition: a Docker engine answers (cleaning skips the engine when none does).
 ENGINE_UP := client=$$($(ENGINE) --client 2>/dev/null) && $$client version >/dev/null 2>&1
 
-export RESULTS_DIR TOOLS_DIR SERVER_IMAGE SERVER_BIN SHELLCHECK HADOLINT CST DIVE PYTHON_TOOLS PYTEST DOCKER BASES DEBIAN_MIRROR SWIFT_TOOLCHAIN PULL_TIMEOUT IMAGES EXAMPLE PUBLISH_ADDRESS BUILD_CA_BUNDLE PIP_INDEX_URL BASES_LOCK SOURCE_URL BENCH_RUNS BENCH_SLOW BENCH_PORT BENCH_STARTUP_RUNS BENCH_LOAD_SECONDS BENCH_CONNECTIONS BENCH_REFERENCE BENCH_QUICK BENCH_TRANSFER BENCH_LINK_MBIT BENCH_LINK_MAX_MB REGISTRY_PORT CI_CACHE_EXAMPLE PYTEST_VERSION RECORD_DIR RECORD_COLD
+export RESULTS_DIR TOOLS_DIR SERVER_IMAGE SERVER_BIN SHELLCHECK HADOLINT CST DIVE PYTHON_TOOLS PYTEST DOCKER BASES DEBIAN_MIRROR SWIFT_TOOLCHAIN PULL_TIMEOUT IMAGES EXAMPLE PUBLISH_ADDRESS BUILD_CA_BUNDLE PIP_INDEX_URL BASES_LOCK SOURCE_URL BENCH_RUNS BENCH_SLOW BENCH_PORT BENCH_STARTUP_RUNS BENCH_LOAD_SECONDS BENCH_CONNECTIONS BENCH_REFERENCE BENCH_QUICK BENCH_TRANSFER BENCH_LINK_MBIT BENCH_LINK_MAX_MB REGISTRY_PORT CI_CACHE_EXAMPLE PYTEST_VERSION RECORD_DIR RECORD_COLD DOC_PAGES
 
 # Exported only when set: compilers read it too, and Swift refuses an empty one.
 ifneq ($(SOURCE_DATE_EPOCH),)
 export SOURCE_DATE_EPOCH
 endif
 
-.PHONY: engine bases tags images sizes history up smoke down bench-build bench report scan analyze ci-cache registry registry-stop dependencies list new-example finished help all build run test test-quick test-swift lint binary-sizes library-sizes tools host-tools clean distclean test-unit record
+.PHONY: engine bases tags images sizes history up smoke down bench-build bench report scan analyze ci-cache registry registry-stop dependencies list new-example finished help all build run test test-quick test-swift lint binary-sizes library-sizes tools host-tools clean distclean test-unit record docs
 
 ##@ 00 Setup (docs/00-setup.md)
 
@@ -144,6 +147,9 @@ report: finished engine tools ## The results page, HTML and Markdown: $(RESULTS_
 	@bash dockerfiles/steps/report.sh
 
 ##@ The docs' figures (docs/figures.md)
+
+docs: ## Render every figure of README.md and docs/ from $(RECORD_DIR); print each that changed
+	@python3 dockerfiles/measure/docs.py render $(RECORD_DIR) $(DOC_PAGES)
 
 record: host-tools ## One complete run, timed (all, test, scan, analyze, bench, bench-build, ci-cache), into $(RECORD_DIR)
 	@bash dockerfiles/steps/record.sh

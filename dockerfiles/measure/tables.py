@@ -35,6 +35,7 @@ class Value:
         "text": None, "mb": (1e-6, 1, " MB"), "mb_bare": (1e-6, 1, ""), "kb": (1e-3, 0, " kB"), "kb_mib": (1 / 1024, 1, " MiB"), "kb_mib_short": (1 / 1024, -1, " MiB"), "ms_as_is": (1, None, " ms"),
         "ms": (1, 1, " ms"), "number": (1, 1, ""), "ms_s": (1e-3, 1, " s"), "x": (1, None, "x"), "times": (1, 1, "x"),
         "percent": (1, 1, " %"), "whole_percent": (1, 0, " %"), "fraction_percent": (100, 1, " %"), "count": (1, 0, ""),
+        "gb": (1e-9, 1, " GB"), "min_s": (1, 0, ""), "minutes": (1 / 60, 0, " min"),
     }
 
     def __init__(self, file: str, pointer: Sequence[Any], raw: Any, fmt: str = "text", scale: float | None = None):
@@ -50,6 +51,9 @@ class Value:
             return str(self.raw)
         _, decimals, unit = spec
         number = (len(self.raw) if isinstance(self.raw, list) else self.raw) * self.scale
+        if self.fmt == "min_s":  # seconds: "35 min 16 s", or "42 s"
+            seconds = int(Decimal(repr(number)).quantize(Decimal(1), ROUND_HALF_UP))
+            return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
         if decimals is None:
             return f"{number:g}{unit}"
         if decimals < 0:  # rounded to -decimals places, with no trailing zeros: 21 MiB, 22.1 MiB
@@ -359,10 +363,34 @@ def library_sizes(r: Results) -> list[Table]:
                                           "SQLite"], rows)]
 
 
+# --- make record: each step's time, and make test's suites ----------------------------------------
+
+# What each step of timings.json is, as the docs name it.
+STEPS = {"all": "make all", "test": "make test", "scan": "make scan", "analyze": "make analyze", "bench": "make bench",
+         "bench-build": "make bench-build", "ci-cache": "make ci-cache"}
+
+
+def timings(r: Results) -> list[Table]:
+    run = r.load("run.json") or {}
+    start = " from nothing" if run.get("from_nothing") else ""
+    rows: list[list[Cell]] = [[STEPS.get(step, step) + (start if step in ("all", "test") else ""),
+                               r.value("timings.json", "steps_seconds", step, fmt="min_s")]
+                              for step in r.load("timings.json")["steps_seconds"]]
+    suites = [[r.value("timings.json", "test", "suites", i, "suite"),
+               r.value("timings.json", "test", "suites", i, "seconds", fmt="min_s") if suite.get("seconds") is not None else "-",
+               r.value("timings.json", "test", "suites", i, "passed", fmt="count"),
+               r.value("timings.json", "test", "suites", i, "failed", fmt="count"),
+               r.value("timings.json", "test", "suites", i, "skipped", fmt="count")]
+              for i, suite in enumerate(r.load("timings.json")["test"]["suites"])]
+    return [Table("table-timings", ["step", "time"], rows),
+            Table("table-test-suites", ["suite", "time", "passed", "failed", "skipped"], suites)]
+
+
 # Each results file's tables, by the name of the step that writes it.
 TABLES: dict[str, tuple[str, Callable[[Results], list[Table]]]] = {
     "sizes": ("sizes.json", sizes), "layers": ("layers.json", layers), "binary": ("binary.json", binary),
     "bench": ("bench.json", bench), "scan": ("scan.json", scan), "analyze": ("analyze.json", analyze),
     "bench-build": ("bench-build.json", bench_build), "ci-cache": ("ci-cache.json", ci_cache),
     "binary-sizes": ("binary-sizes.json", binary_sizes), "library-sizes": ("sqlite-library-sizes.json", library_sizes),
+    "timings": ("timings.json", timings),
 }
