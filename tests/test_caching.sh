@@ -81,7 +81,7 @@ done
 # --- The dependency step comes before the sources ---------------------------------------------
 for i in "${!BENCH_EXAMPLE[@]}"; do
   dockerfile=${BENCH_DOCKERFILE[$i]}
-  [[ $dockerfile != *.naive ]] || continue
+  [[ $dockerfile != *.minimal ]] || continue
   mapfile -t lines < <(instructions "$dockerfile")
   # The first COPY of the sources: not from another stage, not the manifest.
   manifest=$(basename "${BENCH_MANIFEST[$i]}")

@@ -116,7 +116,7 @@ def bench_build_case(a: argparse.Namespace) -> Record:
     ms = {kind: [int(run) for run in words(getattr(a, kind))] for kind in "abcd"}
     return {
         "example": a.example, "dockerfile": a.dockerfile, "dependency_step": a.step,
-        "context_bytes": a.context, "folder_bytes": a.folder,
+        "context_bytes": a.context, "folder_bytes": a.folder, "image_bytes": a.image_bytes,
         "ms": ms, "median_ms": {kind: median_ms(runs) for kind, runs in ms.items()},
         "dependency_step_after_c": words(a.dep_c), "dependency_step_after_d": words(a.dep_d),
         "cold_program_sha256": words(a.cold_sha), "lab_image": a.lab or "-", "lab_program_sha256": a.lab_sha,
@@ -418,7 +418,7 @@ def parser() -> argparse.ArgumentParser:
 
     command("bench-build-case", args_only(bench_build_case), False,
             [(f"--{o}", str) for o in ("example", "dockerfile", "step", "a", "b", "c", "d", "dep-c", "dep-d",
-                                       "ran-c", "cold-sha", "lab", "lab-sha")] + [("--context", int), ("--folder", int)])
+                                       "ran-c", "cold-sha", "lab", "lab-sha")] + [("--context", int), ("--folder", int), ("--image-bytes", int)])
     command("bench-build", each(bench_build), True, [("--runs", int), ("--slow", int), ("--engine", str)])
     command("bench-image", one(lambda a, image: image | {"example": a.example, "type": a.type}), True,
             [("--example", str), ("--type", str)])

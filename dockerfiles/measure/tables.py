@@ -304,7 +304,8 @@ def bench_build(r: Results) -> list[Table]:
                      Value("bench-build.json", ("cases", i, "dependency_step_after_c"),
                            ", ".join(sorted(set(case["dependency_step_after_c"])))),
                      [kb_or_mb(r, "bench-build.json", "cases", i, "context_bytes"), " (",
-                      kb_or_mb(r, "bench-build.json", "cases", i, "folder_bytes"), ")"]])
+                      kb_or_mb(r, "bench-build.json", "cases", i, "folder_bytes"), ")"],
+                     v("image_bytes", fmt="mb") if case.get("image_bytes") is not None else "-"])
         cold_shas = case["cold_program_sha256"]
         known = cold_shas + ([] if case["lab_program_sha256"] == "-" else [case["lab_program_sha256"]])
         identical = "-" if len(known) < 2 else "yes" if len(set(known)) == 1 else "no"
@@ -312,7 +313,7 @@ def bench_build(r: Results) -> list[Table]:
         programs.append([v("dockerfile"), ", ".join(sha[:12] for sha in cold_shas), v("lab_image"),
                          case["lab_program_sha256"][:12], identical])
     return [Table("table-bench-build", ["example", "Dockerfile", "(a) cold", "(b) no change", "(c) one source file",
-                                        "(d) dependency manifest", "(c): dependency step", "context (folder)"], rows),
+                                        "(d) dependency manifest", "(c): dependency step", "context (folder)", "image"], rows),
             Table("table-reproducible", ["Dockerfile", "cold builds (sha256)", "lab image", "its program (sha256)",
                                          "identical"], programs)]
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make bench-build: how long a build takes, and what BuildKit's layer cache
-# and cache mounts save, for each bench row of every manifest (the naive and
-# the optimised Swift Dockerfile, and the optimised Dockerfile of each
+# and cache mounts save, for each bench row of every manifest (the minimal and
+# the production Swift Dockerfile, and the optimised Dockerfile of each
 # example; docs/07-layer-caching.md):
 #   (a) cold: --no-cache, and the cache mounts emptied
 #   (b) again, nothing changed
@@ -126,7 +126,7 @@ for i in "${cases[@]}"; do
   context_bytes=$(du -sb "$WORK/context" | cut -f1)
   folder_bytes=$(du -sb "$context" | cut -f1)
   declare -A times=([a]='' [b]='' [c]='' [d]='') first=()
-  dep_c='' dep_d='' ran_c='' cold_sha=''
+  dep_c='' dep_d='' ran_c='' cold_sha='' image_bytes=''
   # Reproducibility is compared for the compiled languages' programs (Swift
   # and Go): a JVM or an interpreter is the base's, not the build's.
   lab=$(lab_image "$dockerfile") lab_sha=- compiled=''
@@ -151,6 +151,8 @@ for i in "${cases[@]}"; do
       times[$kind]+="$LAST_MS "
       # Reproducibility: the program each cold build made.
       [ "$kind" != a ] || [ -z "$compiled" ] || cold_sha+="$(program_sha "$TAG") "
+      # The image's size, from the first cold build.
+      [ "$kind" != a ] || [ -n "$image_bytes" ] || image_bytes=$(image_unpacked "$TAG") || die "cannot measure the image of $dockerfile"
       [ -n "${first[$kind]:-}" ] || first[$kind]=$LAST_MS
       case $kind in
         c)
@@ -167,7 +169,7 @@ for i in "${cases[@]}"; do
   empty_mounts
   # The case's record (--option=value: a value may start with a dash).
   record=$(python3 dockerfiles/measure/records.py bench-build-case --example="${BENCH_EXAMPLE[$i]}" --dockerfile="$dockerfile" \
-    --step="${BENCH_STEP[$i]}" --context="$context_bytes" --folder="$folder_bytes" \
+    --step="${BENCH_STEP[$i]}" --context="$context_bytes" --folder="$folder_bytes" --image-bytes="$image_bytes" \
     --a="${times[a]}" --b="${times[b]}" --c="${times[c]}" --d="${times[d]}" --dep-c="$dep_c" --dep-d="$dep_d" \
     --ran-c="$ran_c" --cold-sha="$cold_sha" --lab="${lab:--}" --lab-sha="$lab_sha") || die "cannot write the record of $dockerfile"
   json_cases+=("$record")

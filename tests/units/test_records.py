@@ -54,7 +54,8 @@ def test_bench_build_case(cmd):
     case = cmd(["bench-build-case", "--example=go", "--dockerfile=examples/go/Dockerfile", "--step=RUN go mod download",
                 "--context=1200", "--folder=3400", "--a=9000 7000 8000 ", "--b=300 ", "--c=2000 1000 ", "--d=",
                 "--dep-c=CACHED CACHED ", "--dep-d=", "--ran-c=[build 4/5] RUN go build\n-x line\n", "--cold-sha=ab cd ",
-                "--lab=go-app-scratch", "--lab-sha=ab"])
+                "--lab=go-app-scratch", "--lab-sha=ab", "--image-bytes=7100000"])
+    assert case["image_bytes"] == 7100000
     assert case["ms"] == {"a": [9000, 7000, 8000], "b": [300], "c": [2000, 1000], "d": []}
     assert case["median_ms"] == {"a": 8000, "b": 300, "c": 1500, "d": None}
     assert case["dependency_step_after_c"] == ["CACHED", "CACHED"] and case["dependency_step_after_d"] == []

@@ -112,7 +112,9 @@ def test_bench_build_percentages_are_of_the_cold_build(results):
             "cold_program_sha256": ["ab" * 32, "ab" * 32], "lab_image": "go-app-scratch", "lab_program_sha256": "ab" * 32}
     r = results("bench-build.json", {"cases": [case]})
     main = render.render("bench-build", r, "table-bench-build").splitlines()
-    assert main[2] == "| go | examples/go/Dockerfile | 40.0 s | 1.0 s (3 %) | 10.0 s (25 %) | - | CACHED | 4 kB (2.5 MB) |"
+    assert main[2] == "| go | examples/go/Dockerfile | 40.0 s | 1.0 s (3 %) | 10.0 s (25 %) | - | CACHED | 4 kB (2.5 MB) | - |"
+    case["image_bytes"] = 7100000
+    assert render.render("bench-build", results("bench-build.json", {"cases": [case]}), "table-bench-build").splitlines()[2].endswith(" | 7.1 MB |")
     same = render.render("bench-build", r, "table-reproducible").splitlines()
     assert same[2] == f"| examples/go/Dockerfile | {'ab' * 6}, {'ab' * 6} | go-app-scratch | {'ab' * 6} | yes |"
     case["lab_program_sha256"] = "cd" * 32
