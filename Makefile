@@ -168,7 +168,7 @@ test-unit: tools ## The Python tools' unit tests (pytest): seconds, no engine
 test-swift: bases ## XCTest in every Swift package, in the Swift builder
 	@bash tests/run.sh $(addprefix --swift ,$(SWIFT_PACKAGES))
 
-lint: tools ## shellcheck every shell script, hadolint every Dockerfile
+lint: tools ## shellcheck, hadolint, and the docs: every figure rendered from $(RECORD_DIR), links, page sizes, no trace of this machine
 	@bash tests/run.sh tests/test_lint.sh
 
 clean: ## Remove the lab's containers, images, build folders and results

@@ -68,8 +68,33 @@ if [ "$status" -ne 0 ] && ! grep -qE '^[^:]+:[0-9]+:[0-9]+: ' <<<"$out"; then
   fail "shellcheck ran (exit status $status, no finding named)" "$(tail -n 5 <<<"$out")"
 fi
 
+# --- Docs: every figure is rendered from the recorded run (make docs) ------------------
+# docs.py check: a block or figure that make docs would write otherwise, a
+# field the record lacks, or a measured number outside the rendered parts.
+read -ra pages <<<"${DOC_PAGES:-README.md $(find docs -name '*.md' | sort | tr '\n' ' ')}"
+problems=$(python3 dockerfiles/measure/docs.py check "${RECORD_DIR:-docs/results}" "${pages[@]}" 2>&1)
+for page in "${pages[@]}"; do
+  found=$(grep -F -- "$page:" <<<"$problems")
+  if [ -z "$found" ]; then pass "every figure of $page is rendered from the record"; else fail "every figure of $page is rendered from the record" "$found"; fi
+done
+others=$(grep -vE "^($(printf '%s|' "${pages[@]}" | sed 's/[.]/[.]/g; s/|$//')):" <<<"$problems")
+[ -z "$others" ] || fail "docs.py check ran" "$others"
+
+# The pages' sizes: README.md within 9,000 characters; the pages that redo
+# the original lab's steps (00, 02, 03, 04, concepts) within 10,000; any
+# other page within 16,000.
+for page in "${pages[@]}"; do
+  case $page in
+    README.md) limit=9000 ;;
+    docs/00-*.md | docs/02-*.md | docs/03-*.md | docs/04-*.md | docs/concepts.md) limit=10000 ;;
+    *) limit=16000 ;;
+  esac
+  chars=$(wc -m <"$page")
+  if [ "$chars" -le "$limit" ]; then pass "$page: $chars characters, within $limit"; else fail "$page: $chars characters, over $limit"; fi
+done
+
 # --- Docs: every relative link leads to a file, and every #anchor to a heading ---------
-broken=$(python3 - README.md docs/*.md examples/*/README.md <<'EOF'
+broken=$(python3 - "${pages[@]}" examples/*/README.md <<'EOF'
 import os, re, sys
 def anchors(path):
     return {re.sub(r"[^\w\- ]", "", m.group(1).strip().lower()).replace(" ", "-")

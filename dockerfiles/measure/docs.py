@@ -13,7 +13,7 @@ A page quotes them in two ways, both invisible once the Markdown is shown:
       <!-- /table -->
   with STEP one of tables.py's (sizes, bench, scan, ...): its table (or the
   one with that id), its rows cut to those whose image matches a GLOB, its
-  columns to those headers;
+  columns to those headers (a space in a header written _: build_type);
 
   a figure in prose, as
       <!--f EXPRESSION FORMAT-->22.1 MB<!--/f-->
@@ -22,7 +22,8 @@ A page quotes them in two ways, both invisible once the Markdown is shown:
   an element by its place (sizes[image=swift-app-scratch].bytes,
   timings.steps_seconds.test); or fields and numbers joined by + - * / and
   brackets. FORMAT is one of tables.Value's: mb, gb, percent, count, x,
-  min_s (seconds as "35 min 16 s"), minutes (as "35 min"), ...
+  min_s (seconds as "35 min 16 s"), minutes (as "35 min"), ...; or text, a
+  field that is a text (run.engine.server), shown as it is.
 
 Figures from elsewhere (the original lab's, an upstream image's) are
 written by hand between <!--ext SOURCE--> and <!--/ext-->, SOURCE naming
@@ -41,6 +42,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import tables
@@ -58,8 +60,8 @@ class FigureError(Exception):
     pass
 
 
-def field(r: tables.Results, ref: str) -> float:
-    """FILE.KEY... in the record, as a number."""
+def field(r: tables.Results, ref: str, text: bool = False) -> Any:
+    """FILE.KEY... in the record: a number (or, with text, a string)."""
     match = re.match(r"^([a-z][a-z0-9-]*)((?:\.[A-Za-z0-9_-]+|\[[A-Za-z0-9_]+=[^\]]+\])*)$", ref)
     if not match:
         raise FigureError(f"'{ref}' is not a field (FILE.KEY[name=value]...)")
@@ -81,6 +83,8 @@ def field(r: tables.Results, ref: str) -> float:
             node = node[dotted]
         else:
             raise FigureError(f"{ref}: the record has no '{dotted}' there")
+    if text and isinstance(node, (str, bool)):
+        return str(node).lower() if isinstance(node, bool) else node
     if isinstance(node, bool) or not isinstance(node, (int, float)):
         raise FigureError(f"{ref} is {node!r}, not a number")
     return node
@@ -158,7 +162,8 @@ def table(r: tables.Results, spec: str) -> str:
                                            if fnmatch.fnmatchcase(tables.as_md(tables.parts_of(row[column])), p)))
         keep = list(range(len(header)))
         if "columns" in options:
-            names = options["columns"].split(",")
+            # A header with spaces is named with _ for each: build_type.
+            names = [n if n in header else n.replace("_", " ") for n in options["columns"].split(",")]
             missing = [n for n in names if n not in header]
             if missing:
                 raise FigureError(f"table {spec}: no column '{missing[0]}' (columns: {', '.join(header)})")
@@ -180,11 +185,23 @@ def line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
 
+CODE = re.compile(r"^(```|~~~).*?^\1[ \t]*$|`[^`\n]+`", re.S | re.M)
+
+
+def in_code(text: str) -> Callable[[int], bool]:
+    """Whether an offset is inside code (a fence or a `span`): a marker
+    there is an example of the syntax, shown as it is."""
+    spans = [(m.start(), m.end()) for m in CODE.finditer(text)]
+    return lambda offset: any(start <= offset < end for start, end in spans)
+
+
 def render_page(r: tables.Results, path: Path) -> Page:
     text = path.read_text()
     page = Page(path, text, [], [])
 
     def table_block(m: re.Match[str]) -> str:
+        if coded(m.start()):
+            return m.group(0)
         try:
             body = table(r, m.group("spec"))
         except FigureError as error:
@@ -195,8 +212,13 @@ def render_page(r: tables.Results, path: Path) -> Page:
         return f"<!-- table {m.group('spec')} -->\n{body}<!-- /table -->"
 
     def figure(m: re.Match[str]) -> str:
+        if coded(m.start()):
+            return m.group(0)
         try:
-            value = shown(evaluate(r, m.group("expr")), m.group("fmt"))
+            if m.group("fmt") == "text":  # a text of the record, as it is: an engine's version, a commit
+                value = str(field(r, m.group("expr"), text=True))
+            else:
+                value = shown(evaluate(r, m.group("expr")), m.group("fmt"))
         except FigureError as error:
             page.problems.append(f"{path}:{line_of(text, m.start())}: {error}")
             return m.group(0)
@@ -204,7 +226,10 @@ def render_page(r: tables.Results, path: Path) -> Page:
             page.changes.append(f"{path}:{line_of(text, m.start())}: {m.group('expr')}: {m.group('shown')} -> {value}")
         return f"<!--f {m.group('expr')} {m.group('fmt')}-->{value}<!--/f-->"
 
-    page.text = FIGURE.sub(figure, TABLE.sub(table_block, text))
+    coded = in_code(text)
+    tabled = TABLE.sub(table_block, text)
+    coded = in_code(tabled)
+    page.text = FIGURE.sub(figure, tabled)
     return page
 
 

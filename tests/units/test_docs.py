@@ -124,3 +124,17 @@ def test_a_hand_written_figure_names_its_source(record, tmp_path, capsys):
 def test_no_record_is_one_line(tmp_path, capsys):
     assert run("check", tmp_path, page(tmp_path, "text\n")) == 1
     assert capsys.readouterr().err.strip().startswith("error: no ")
+
+
+def test_a_text_field_as_it_is(record, tmp_path):
+    (record / "run.json").write_text(json.dumps({"engine": {"server": "26.1.5"}, "from_nothing": True}))
+    path = page(tmp_path, "Docker <!--f run.engine.server text-->?<!--/f-->, <!--f run.from_nothing text-->?<!--/f-->\n")
+    assert run("render", record, path) == 0
+    assert ">26.1.5<" in path.read_text() and ">true<" in path.read_text()
+
+
+def test_a_marker_in_code_is_an_example_shown_as_it_is(record, tmp_path):
+    text = "Write `<!--f sizes[image=go-app-scratch].bytes mb-->x<!--/f-->`, or:\n\n```\n<!--f nothing.here mb-->x<!--/f-->\n```\n"
+    path = page(tmp_path, text)
+    assert run("render", record, path) == 0 and path.read_text() == text
+    assert run("check", record, path) == 0
