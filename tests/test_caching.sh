@@ -78,6 +78,24 @@ for dockerfile in $(printf '%s\n' "${IMG_DOCKERFILE[@]}" "${BENCH_DOCKERFILE[@]}
   done < <(instructions "$dockerfile")
 done
 
+# --- The program each image runs, as make bench-build compares it ------------------------------
+# A bare ENTRYPOINT ["server"] is found in the image's PATH, as the engine
+# finds it; an absolute one is itself; an image's Swift or Go program is
+# read from where that says (the reproducibility table compares them).
+for i in "${!IMG_NAME[@]}"; do
+  [[ ${IMG_LANGUAGE[$i]} == Swift || ${IMG_LANGUAGE[$i]} == Go ]] || continue
+  image=${IMG_NAME[$i]}
+  declared=$(image_program "$image")
+  expected=$declared
+  [[ $declared == /* ]] || expected=$("$DOCKER" run --rm --entrypoint '' "$image" sh -c "command -v $declared" 2>/dev/null || echo "/usr/local/bin/$declared")
+  found=$(image_program_path "$image")
+  if [ "$found" = "$expected" ] && [ "$(image_file "$image" "$found" | head -c 4 | od -An -c | tr -d ' ')" = '177ELF' ]; then
+    pass "$image: its program ($declared) is the ELF file $found"
+  else
+    fail "$image: its program ($declared) is the ELF file $expected" "found: $found"
+  fi
+done
+
 # --- The dependency step comes before the sources ---------------------------------------------
 for i in "${!BENCH_EXAMPLE[@]}"; do
   dockerfile=${BENCH_DOCKERFILE[$i]}

@@ -154,7 +154,13 @@ assert_eq "every chapter heading of make help names a page that exists" "" "$mis
 # The checkout's own path, the Swift toolchain's and the SwiftPM mirrors'
 # folders, and the package mirrors' hosts of this machine appear in no
 # tracked file (docs, code, labels' examples).
-machine=("$(pwd)" "$(hostname 2>/dev/null || uname -n)")
+machine=("$(pwd)" "$HOME")
+# The host's name, when it cannot be a plain word of the docs ("runner").
+name=$(hostname 2>/dev/null || uname -n)
+[[ $name != *[0-9.-]* ]] || machine+=("$name")
+# A clone of a clone: its origin is a folder of this machine too.
+origin=$(git config --get remote.origin.url 2>/dev/null || true)
+[[ $origin != /* ]] || machine+=("$origin")
 if swift=$(command -v swift 2>/dev/null); then machine+=("$(dirname "$(dirname "$(dirname "$(realpath "$swift")")")")"); fi
 while read -r key _; do
   key=${key#url.}

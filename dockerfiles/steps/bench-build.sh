@@ -92,10 +92,11 @@ build_once() {
 }
 
 # program_sha IMAGE: the sha256 of the program an image runs (its entrypoint,
-# or its command's first word), read from the image without running it.
+# or its command's first word, found in the image's PATH when it is a bare
+# name), read from the image without running it.
 program_sha() {
   local program
-  program=$(image_program "$1")
+  program=$(image_program_path "$1")
   case $program in
     /*) image_file "$1" "$program" | sha256sum | cut -c1-64 ;;
     *) echo "-" ;;

@@ -521,6 +521,24 @@ image_program() {
   "$DOCKER" image inspect --format '{{range .Config.Entrypoint}}{{.}}{{"\n"}}{{end}}{{range .Config.Cmd}}{{.}}{{"\n"}}{{end}}' "$1" | head -n1
 }
 
+# image_program_path IMAGE: image_program as a path in the image. A bare
+# name (ENTRYPOINT ["server"]) is looked up in the folders of the image's
+# PATH (Docker's default PATH when it sets none), as the engine finds it;
+# "-" when it is in none of them.
+image_program_path() {
+  local program path dir container found=- dirs
+  program=$(image_program "$1") || return 1
+  if [[ $program == /* ]]; then echo "$program"; return; fi
+  path=$("$DOCKER" image inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$1" | sed -n 's/^PATH=//p')
+  IFS=: read -ra dirs <<<"${path:-/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin}"
+  container=$("$DOCKER" create "$1" /nonexistent) || return 1
+  for dir in "${dirs[@]}"; do
+    if [ -n "$program" ] && "$DOCKER" cp "$container:$dir/$program" - >/dev/null 2>&1; then found=$dir/$program; break; fi
+  done
+  "$DOCKER" rm "$container" >/dev/null
+  echo "$found"
+}
+
 # image_sizes IMAGE: "BYTES COMPRESSED LAYERS" of IMAGE, measured the same
 # way on every engine and image store, from `docker save`
 # (dockerfiles/measure/imagesave.py): BYTES, the unpacked size of its layers (the
