@@ -47,6 +47,9 @@ for i in $selected; do
   # dpkg database, and its language's own dependencies.
   if [ "$(jq '.os_packages | length' "$WORK/$image.inventory.json")" -gt 0 ]; then
     assert_match "$image: the SBOM lists its Debian packages" $'(^|\n)pkg:deb/debian/' "$purls"
+    codename=$(jq -r '.debian.codename // empty' "$WORK/$image.inventory.json")
+    [ -z "$codename" ] || assert_eq "$image: every Debian package's purl names its own release (distro=$codename)" "" \
+      "$(grep '^pkg:deb/' <<<"$purls" | grep -vE "[?&]distro=$codename(&|$)" | head -n 3)"
   fi
   case ${IMG_LANGUAGE[$i]},$type in
     Swift,single-stage) ;;

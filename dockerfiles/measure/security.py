@@ -397,9 +397,12 @@ def sbom(inv: dict[str, Any]) -> str:
         bom.components.add(component)
         bom.register_dependency(root, [component])
 
+    # purl's distro qualifier: the image's own Debian release, by codename.
+    release = inv.get("debian") or {}
+    distro = {"distro": release["codename"]} if release.get("codename") else {}
     for package in inv["os_packages"]:
         purl = PackageURL("deb", "debian", package["name"], package["version"],
-                          {"arch": package["architecture"], "distro": "debian-12"} if package["architecture"] else {"distro": "debian-12"})
+                          {"arch": package["architecture"], **distro} if package["architecture"] else distro)
         add(Component(name=package["name"], version=package["version"], type=ComponentType.LIBRARY,
                       purl=purl, bom_ref=str(purl)))
     # The Swift packages linked into the binary; all those resolved where the
