@@ -13,7 +13,8 @@ A page quotes them in two ways, both invisible once the Markdown is shown:
       <!-- /table -->
   with STEP one of tables.py's (sizes, bench, scan, ...): its table (or the
   one with that id), its rows cut to those whose image matches a GLOB, its
-  columns to those headers (a space in a header written _: build_type);
+  columns to those headers (spaces and commas in a header written _:
+  build_type, setuid_setgid);
 
   a figure in prose, as
       <!--f EXPRESSION FORMAT-->22.1 MB<!--/f-->
@@ -162,12 +163,14 @@ def table(r: tables.Results, spec: str) -> str:
                                            if fnmatch.fnmatchcase(tables.as_md(tables.parts_of(row[column])), p)))
         keep = list(range(len(header)))
         if "columns" in options:
-            # A header with spaces is named with _ for each: build_type.
-            names = [n if n in header else n.replace("_", " ") for n in options["columns"].split(",")]
-            missing = [n for n in names if n not in header]
+            # A header's spaces and commas are written _: build_type, setuid_setgid.
+            norm = lambda name: re.sub(r"[^a-z0-9/%()]+", "_", name.lower()).strip("_")  # noqa: E731
+            short = [norm(h) for h in header]
+            names = [norm(n) for n in options["columns"].split(",")]
+            missing = [n for n in names if n not in short]
             if missing:
-                raise FigureError(f"table {spec}: no column '{missing[0]}' (columns: {', '.join(header)})")
-            keep = [header.index(n) for n in names]
+                raise FigureError(f"table {spec}: no column '{missing[0]}' (columns: {', '.join(short)})")
+            keep = [short.index(n) for n in names]
         cut = tables.Table(t.anchor, [t.header[i] for i in keep], [[row[i] for i in keep] for row in rows])
         out.append("\n".join(cut.markdown()))
     return "\n\n".join(out) + "\n"

@@ -313,7 +313,7 @@ def bench_build(r: Results) -> list[Table]:
         programs.append([v("dockerfile"), ", ".join(sha[:12] for sha in cold_shas), v("lab_image"),
                          case["lab_program_sha256"][:12], identical])
     return [Table("table-bench-build", ["example", "Dockerfile", "(a) cold", "(b) no change", "(c) one source file",
-                                        "(d) dependency manifest", "(c): dependency step", "context (folder)", "image"], rows),
+                                        "(d) dependency manifest", "(c): dependency step", "context (folder)", "image size"], rows),
             Table("table-reproducible", ["Dockerfile", "cold builds (sha256)", "lab image", "its program (sha256)",
                                          "identical"], programs)]
 

@@ -138,3 +138,9 @@ def test_a_marker_in_code_is_an_example_shown_as_it_is(record, tmp_path):
     path = page(tmp_path, text)
     assert run("render", record, path) == 0 and path.read_text() == text
     assert run("check", record, path) == 0
+
+
+def test_columns_with_spaces_are_named_with_underscores(record, tmp_path):
+    path = page(tmp_path, "<!-- table sizes images=go-app-scratch columns=image,build_type,smaller_than_single_stage -->\n<!-- /table -->\n")
+    assert run("render", record, path) == 0
+    assert "| image | build type | smaller than single-stage |\n|---|---|---:|\n| go-app-scratch | multi-stage, static binary | 100.0x |" in path.read_text()
