@@ -37,7 +37,7 @@ run_swift_tests() {
   local package=$1 name log status executed failures start=$SECONDS
   name=$(basename "$package")
   log=$LOG_DIR/swift-$name.log
-  say "swift test in $package, in the Swift builder (XCTest; log: $log): the first package's build takes about 10 minutes, each next one a minute"
+  say "swift test in $package, in the Swift builder (XCTest; log: $log): the first package's build takes several minutes, each next one about a minute"
   builder --in "$package" swift test --disable-swift-testing --scratch-path /lab/.build-test 2>&1 | tee "$log" | swift_progress
   status=${PIPESTATUS[0]}
   # XCTest's last "Executed N tests, with M failures" line is the total.

@@ -113,7 +113,7 @@ median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print (NR 
 secs() { awk -v ms="$1" 'BEGIN { printf "%.1f", ms / 1000 }'; }
 
 json_cases=()
-printf '%s\n' "==> make bench-build: ${#cases[@]} Dockerfile(s), up to $BENCH_RUNS run(s) of each case (a case whose first run takes over ${BENCH_SLOW} s runs once). A cold Swift build takes about 4 to 8 minutes."
+printf '%s\n' "==> make bench-build: ${#cases[@]} Dockerfile(s), up to $BENCH_RUNS run(s) of each case (a case whose first run takes over ${BENCH_SLOW} s runs once). A cold Swift build takes a few minutes on 2 cores."
 for i in "${cases[@]}"; do
   dockerfile=${BENCH_DOCKERFILE[$i]} context=${BENCH_CONTEXT[$i]} source=${BENCH_SOURCE[$i]} manifest=${BENCH_MANIFEST[$i]}
   say "${BENCH_EXAMPLE[$i]}: $dockerfile (context $context/): exporting the build context"

@@ -56,7 +56,7 @@ finished() {
 
 build() {
   local i args args_text start
-  say "building ${#rows[@]} image(s) with BuildKit. A Swift release build takes about 4 minutes on 2 cores the first time; the other languages' builds, seconds to a minute; a step BuildKit has already done comes from its cache in seconds."
+  say "building ${#rows[@]} image(s) with BuildKit. A Swift release build takes a few minutes on 2 cores the first time; the other languages' builds, seconds to a minute; a step BuildKit has already done comes from its cache in seconds."
   for i in "${rows[@]}"; do
     args_text=$(build_args "${IMG_DOCKERFILE[$i]}" && oci_labels "$i") || exit 1
     args=()
@@ -80,7 +80,7 @@ binary() {
   grep -qE '^FROM .* AS binary$' "${IMG_DOCKERFILE[$i]}" || die "${IMG_DOCKERFILE[$i]} has no binary stage"
   args_text=$(build_args "${IMG_DOCKERFILE[$i]}") || exit 1
   [ -z "$args_text" ] || mapfile -t args <<<"$args_text"
-  say "building the static binary in the Swift builder (${IMG_DOCKERFILE[$i]}, stage binary) into $dest/: about 3 minutes the first time, seconds once $name's build is cached"
+  say "building the static binary in the Swift builder (${IMG_DOCKERFILE[$i]}, stage binary) into $dest/: a few minutes the first time, seconds once $name's build is cached"
   start=$(now_ms)
   run "${BUILDKIT_ENV[@]}" docker build -f "${IMG_DOCKERFILE[$i]}" --target binary --output "type=local,dest=$dest" "${args[@]}" "${IMG_CONTEXT[$i]}" ||
     die "building the binary failed (see the build output above)"
