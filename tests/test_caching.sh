@@ -267,7 +267,9 @@ for i in "${!IMG_NAME[@]}"; do
   image=${IMG_NAME[$i]}
   labels=$("$DOCKER" image inspect --format '{{json .Config.Labels}}' "$image" 2>/dev/null) || { fail "$image: built"; continue; }
   label() { jq -r --arg k "org.opencontainers.image.$1" '.[$k] // "(none)"' <<<"$labels"; }
-  assert_match "$image: source label" '.' "$(label source | grep -v '^(none)$')"
+  # The source: the remote's URL, or no label at all (a clone of a folder).
+  source=$(source_url)
+  assert_eq "$image: source label (${source:-none: origin is not a URL})" "${source:-(none)}" "$(label source)"
   assert_eq "$image: title and description are its own, not its base's" "$image|Swift multi-stage lab, example ${IMG_EXAMPLE[$i]} (${IMG_LANGUAGE[$i]}): ${IMG_TYPE[$i]}" \
     "$(label title)|$(label description)"
   rev=$(label revision)
