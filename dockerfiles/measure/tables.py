@@ -372,9 +372,8 @@ STEPS = {"all": "make all", "test": "make test", "scan": "make scan", "analyze":
 
 
 def timings(r: Results) -> list[Table]:
-    run = r.load("run.json") or {}
-    start = " from nothing" if run.get("from_nothing") else ""
-    rows: list[list[Cell]] = [[STEPS.get(step, step) + (start if step in ("all", "test") else ""),
+    steps = r.load("timings.json").get("steps", {})
+    rows: list[list[Cell]] = [[STEPS.get(step, step) + (" from nothing" if steps.get(step, {}).get("from_nothing") else ""),
                                r.value("timings.json", "steps_seconds", step, fmt="min_s")]
                               for step in r.load("timings.json")["steps_seconds"]]
     suites = [[r.value("timings.json", "test", "suites", i, "suite"),

@@ -107,3 +107,5 @@ SERVER_BIN ?= $(SERVER_OUT)/unstripped/server
 RECORD_DIR ?= docs/results
 ## yes: make record begins make all and make test from nothing (make distclean and docker builder prune -af before each).
 RECORD_COLD ?= no
+## The steps make record runs (default: all seven); the others keep their recorded figures (make record RECORD_STEPS=bench).
+RECORD_STEPS ?=

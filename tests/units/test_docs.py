@@ -144,3 +144,11 @@ def test_columns_with_spaces_are_named_with_underscores(record, tmp_path):
     path = page(tmp_path, "<!-- table sizes images=go-app-scratch columns=image,build_type,smaller_than_single_stage -->\n<!-- /table -->\n")
     assert run("render", record, path) == 0
     assert "| image | build type | smaller than single-stage |\n|---|---|---:|\n| go-app-scratch | multi-stage, static binary | 100.0x |" in path.read_text()
+
+
+def test_the_timings_say_which_steps_began_from_nothing(record, tmp_path):
+    timings = dict(TIMINGS, steps={"all": {"seconds": 1377, "from_nothing": True}, "test": {"seconds": 2116, "from_nothing": False}})
+    (record / "timings.json").write_text(json.dumps(timings))
+    path = page(tmp_path, "<!-- table timings/table-timings -->\n<!-- /table -->\n")
+    assert run("render", record, path) == 0
+    assert "| make all from nothing | 22 min 57 s |\n| make test | 35 min 16 s |" in path.read_text()
